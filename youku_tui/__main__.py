@@ -1,0 +1,3 @@
+from youku_tui.cli.main import main
+
+raise SystemExit(main())

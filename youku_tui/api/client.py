@@ -1,0 +1,257 @@
+"""The Youku upload API over httpx: four calls, typed errors, retries, shared token refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from youku_tui import __version__
+from youku_tui.api.codes import error_for_code
+from youku_tui.api.models import (
+    CreatedUpload,
+    StsCredentials,
+    TokenPair,
+    parse_expires_in,
+    parse_sts,
+    require_str,
+)
+from youku_tui.api.retry import RetryPolicy
+from youku_tui.config import Credentials, check_api_base
+from youku_tui.errors import (
+    ApiError,
+    NotLoggedInError,
+    TokenExpiredError,
+    TransientError,
+)
+from youku_tui.metadata import VideoMetadata
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/oauth2/token.json"
+CREATE_PATH = "/uploads/create.json"
+STS_PATH = "/uploads/get_sts_inf.json"
+COMMIT_PATH = "/uploads/commit.json"
+
+# Refresh ahead of the stored expiry so a call never starts with a token about to die.
+REFRESH_AHEAD = 60.0
+
+RetryCallback = Callable[[int, float, ApiError], None]
+TokensCallback = Callable[[Credentials], None]
+
+
+class YoukuClient:
+    """One client for all uploads of a process.
+
+    ``on_tokens`` is called with the new credentials after each refresh (to save them).
+    Concurrent calls that meet an expired token share one refresh: the first caller refreshes,
+    the others wait on the same lock and then see that the token already changed.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        api_base: str,
+        retry: RetryPolicy | None = None,
+        on_tokens: TokensCallback | None = None,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.api_base = check_api_base(api_base)
+        self._credentials = credentials
+        self._retry = retry or RetryPolicy()
+        self._on_tokens = on_tokens
+        self._refresh_lock = asyncio.Lock()
+        self.refresh_count = 0
+        self._http = httpx.AsyncClient(
+            base_url=self.api_base,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            headers={"User-Agent": f"youku-tui/{__version__}"},
+            transport=transport,
+        )
+
+    @property
+    def credentials(self) -> Credentials:
+        return self._credentials
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> YoukuClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- the four calls -------------------------------------------------------------------
+
+    async def refresh(self, stale_access_token: str | None = None) -> Credentials:
+        """Refresh the access token once, however many callers ask at the same moment.
+
+        ``stale_access_token`` is the token the caller saw fail; if the current one differs,
+        another caller refreshed already and nothing is sent.
+        """
+        async with self._refresh_lock:
+            current = self._credentials
+            if stale_access_token is not None and current.access_token != stale_access_token:
+                return current
+            if not current.refresh_token:
+                raise NotLoggedInError(
+                    "the access token expired and there is no refresh token - "
+                    "run `youku-tui login` with fresh tokens",
+                    code=1009,
+                )
+            if not current.client_id:
+                raise NotLoggedInError("no client_id configured - run `youku-tui login`")
+            data = await self._post_with_retries(
+                TOKEN_PATH,
+                {
+                    "client_id": current.client_id,
+                    "grant_type": "refresh_token",
+                    "refresh_token": current.refresh_token,
+                },
+                on_retry=None,
+            )
+            pair = TokenPair(
+                access_token=require_str(data, "access_token", "token refresh"),
+                refresh_token=str(data.get("refresh_token") or current.refresh_token),
+                expires_in=parse_expires_in(data.get("expires_in", 0)),
+            )
+            self._credentials = replace(
+                current,
+                access_token=pair.access_token,
+                refresh_token=pair.refresh_token,
+                expires_at=time.time() + pair.expires_in if pair.expires_in else 0.0,
+            )
+            self.refresh_count += 1
+            log.info("access token refreshed (expires in %ss)", pair.expires_in)
+            if self._on_tokens is not None:
+                self._on_tokens(self._credentials)
+            return self._credentials
+
+    async def create(
+        self,
+        *,
+        file_name: str,
+        file_md5: str,
+        file_size: int,
+        metadata: VideoMetadata,
+        on_retry: RetryCallback | None = None,
+    ) -> CreatedUpload:
+        params = {
+            "file_name": file_name,
+            "file_md5": file_md5,
+            "file_size": str(file_size),
+            **metadata.form_params(),
+            "isnew": "1",
+        }
+        data = await self._call(CREATE_PATH, params, on_retry)
+        return CreatedUpload(
+            video_id=require_str(data, "video_id", "uploads/create"),
+            upload_token=require_str(data, "upload_token", "uploads/create"),
+            oss_bucket=require_str(data, "oss_bucket", "uploads/create"),
+            oss_object=require_str(data, "oss_object", "uploads/create"),
+            sts=parse_sts(data, "uploads/create"),
+        )
+
+    async def get_sts(
+        self,
+        *,
+        upload_token: str,
+        oss_bucket: str,
+        oss_object: str,
+        on_retry: RetryCallback | None = None,
+    ) -> StsCredentials:
+        data = await self._call(
+            STS_PATH,
+            {"upload_token": upload_token, "oss_bucket": oss_bucket, "oss_object": oss_object},
+            on_retry,
+        )
+        return parse_sts(data, "uploads/get_sts_inf")
+
+    async def commit(self, *, upload_token: str, on_retry: RetryCallback | None = None) -> str:
+        data = await self._call(COMMIT_PATH, {"upload_token": upload_token}, on_retry)
+        return require_str(data, "video_id", "uploads/commit")
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    async def _call(
+        self, path: str, params: Mapping[str, str], on_retry: RetryCallback | None
+    ) -> dict[str, Any]:
+        """An authenticated call: refresh ahead of expiry, and once on 1009."""
+        creds = self._credentials
+        if not creds.client_id or not creds.access_token:
+            raise NotLoggedInError("not logged in - run `youku-tui login` with your tokens")
+        if creds.expires_at and creds.expires_at - time.time() < REFRESH_AHEAD:
+            creds = await self.refresh(creds.access_token)
+        try:
+            return await self._post_with_retries(path, self._auth(creds, params), on_retry)
+        except TokenExpiredError:
+            creds = await self.refresh(creds.access_token)
+            return await self._post_with_retries(path, self._auth(creds, params), on_retry)
+
+    @staticmethod
+    def _auth(creds: Credentials, params: Mapping[str, str]) -> dict[str, str]:
+        return {"client_id": creds.client_id, "access_token": creds.access_token, **params}
+
+    async def _post_with_retries(
+        self, path: str, form: Mapping[str, str], on_retry: RetryCallback | None
+    ) -> dict[str, Any]:
+        attempt = 1
+        while True:
+            try:
+                return await self._post(path, form)
+            except TransientError as exc:
+                if attempt >= self._retry.attempts:
+                    raise
+                delay = self._retry.delay(attempt)
+                log.warning("%s failed (%s); retry %d in %.1fs", path, exc, attempt, delay)
+                if on_retry is not None:
+                    on_retry(attempt, delay, exc)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    async def _post(self, path: str, form: Mapping[str, str]) -> dict[str, Any]:
+        try:
+            response = await self._http.post(path, data=dict(form))
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{path}: the API did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"{path}: connection problem ({type(exc).__name__})") from exc
+        return parse_answer(path, response.status_code, response.content)
+
+
+def parse_answer(path: str, status: int, body: bytes) -> dict[str, Any]:
+    """Turn an HTTP answer into a dict, or raise the typed error it carries.
+
+    Garbage (HTML from a proxy, an empty body, a JSON that is not an object) is transient.
+    """
+    try:
+        data = json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        error = data["error"]
+        try:
+            code = int(error.get("code"))
+        except (TypeError, ValueError):
+            raise TransientError(
+                f"{path}: the API answered an error without a valid code (HTTP {status})",
+                http_status=status,
+            ) from None
+        raise error_for_code(code, str(error.get("description") or ""), http_status=status)
+    if 200 <= status < 300 and isinstance(data, dict):
+        return data
+    if data is None or not isinstance(data, dict):
+        raise TransientError(
+            f"{path}: the API answered HTTP {status} with a body that is not JSON",
+            http_status=status,
+        )
+    raise TransientError(f"{path}: unexpected HTTP {status} from the API", http_status=status)

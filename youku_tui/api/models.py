@@ -1,0 +1,87 @@
+"""Typed answers of the Youku upload API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from youku_tui.errors import TransientError
+
+
+@dataclass(frozen=True, slots=True)
+class StsCredentials:
+    """Temporary OSS credentials. Never saved: ``get_sts_inf`` hands out fresh ones."""
+
+    access_key_id: str = field(repr=False)
+    access_key_secret: str = field(repr=False)
+    security_token: str = field(repr=False)
+    expire_time: datetime  # UTC
+    endpoint: str
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        return (self.expire_time - (now or datetime.now(UTC))).total_seconds()
+
+    @property
+    def endpoint_url(self) -> str:
+        """Production endpoints come without a scheme: use https. The sandbox's carry one."""
+        if "://" in self.endpoint:
+            return self.endpoint
+        return f"https://{self.endpoint}"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedUpload:
+    """What ``uploads/create`` with ``isnew=1`` answers."""
+
+    video_id: str
+    upload_token: str
+    oss_bucket: str
+    oss_object: str
+    sts: StsCredentials
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_in: int
+
+
+def parse_expire_time(value: object) -> datetime:
+    """``2019-01-07T13:03:04Z`` (UTC); a malformed value is the server's fault: transient."""
+    if not isinstance(value, str) or not value:
+        raise TransientError(f"malformed expire_time in API answer: {value!r}")
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise TransientError(f"malformed expire_time in API answer: {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def require_str(data: dict[str, Any], key: str, call: str) -> str:
+    value = data.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value:
+        raise TransientError(f"{call}: the answer has no {key!r}")
+    return value
+
+
+def parse_sts(data: dict[str, Any], call: str) -> StsCredentials:
+    return StsCredentials(
+        access_key_id=require_str(data, "temp_access_id", call),
+        access_key_secret=require_str(data, "temp_access_secret", call),
+        security_token=require_str(data, "security_token", call),
+        expire_time=parse_expire_time(data.get("expire_time")),
+        endpoint=require_str(data, "endpoint", call),
+    )
+
+
+def parse_expires_in(value: object) -> int:
+    """``expires_in`` may arrive as a number or a numeric string."""
+    try:
+        return int(float(str(value)))
+    except (TypeError, ValueError) as exc:
+        raise TransientError(f"malformed expires_in in token answer: {value!r}") from exc

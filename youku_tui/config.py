@@ -1,0 +1,258 @@
+"""Configuration: one TOML file, read with tomllib, validated strictly, written atomically.
+
+``$XDG_CONFIG_HOME/youku-tui/config.toml`` holds the client id and tokens, so it is written
+with mode 0600. Environment variables ``YOUKU_API_BASE``, ``YOUKU_CLIENT_ID``,
+``YOUKU_ACCESS_TOKEN`` and ``YOUKU_REFRESH_TOKEN`` override the file (and are never written
+back to it unless the user logs in).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import tomli_w
+
+from youku_tui import paths
+from youku_tui.errors import ConfigError
+from youku_tui.fsutil import atomic_write
+
+DEFAULT_API_BASE = "https://api.youku.com"
+ENV_API_BASE = "YOUKU_API_BASE"
+ENV_CLIENT_ID = "YOUKU_CLIENT_ID"
+ENV_ACCESS_TOKEN = "YOUKU_ACCESS_TOKEN"
+ENV_REFRESH_TOKEN = "YOUKU_REFRESH_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The API login. ``repr`` hides the tokens so a log line can never leak them."""
+
+    client_id: str = ""
+    access_token: str = field(default="", repr=False)
+    refresh_token: str = field(default="", repr=False)
+    expires_at: float = 0.0  # unix time the access token expires; 0 when unknown
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.client_id and self.access_token)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    max_uploads: int = 3  # uploads at once
+    max_parts: int = 8  # parts in flight, across all uploads
+    bandwidth: int = 0  # bytes per second across all uploads; 0 = no cap
+    part_size: int = 0  # bytes; 0 = chosen from the file size
+    sts_margin: float = 300.0  # renew STS credentials this many seconds before they expire
+    max_retries: int = 6  # per API call and per part
+
+
+@dataclass(frozen=True, slots=True)
+class TuiSettings:
+    theme: str = "youku-dark"
+    auto_resume: bool = True  # resume unfinished uploads when the dashboard opens
+    show_all_files: bool = False
+    show_hidden: bool = False
+    animations: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataDefaults:
+    """Pre-filled values of the metadata form and of ``youku-tui upload``."""
+
+    title: str = "{stem}"
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    category: str = "Other"
+    copyright_type: str = "original"
+    public_type: str = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    api_base: str = DEFAULT_API_BASE
+    credentials: Credentials = Credentials()
+    engine: EngineSettings = EngineSettings()
+    tui: TuiSettings = TuiSettings()
+    defaults: MetadataDefaults = MetadataDefaults()
+    presets: Mapping[str, MetadataDefaults] = field(default_factory=dict)
+    keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key list
+
+
+def check_api_base(url: str) -> str:
+    """Accept https anywhere, plain http only for loopback hosts (the sandbox, tests)."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url.strip().rstrip("/")
+    if parts.scheme == "http" and host and is_loopback(host):
+        return url.strip().rstrip("/")
+    raise ConfigError(
+        f"api_base {url!r} must be https:// (plain http:// is allowed only for loopback hosts)"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_T = TypeVar("_T")
+
+
+def _section(cls: type[_T], data: object, where: str) -> _T:
+    """Build dataclass ``cls`` from a TOML table, refusing unknown keys and wrong types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{where}] must be a table")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key {where}.{unknown[0]} (known: {', '.join(sorted(known))})")
+    defaults = cls()
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        values[name] = _coerce(raw, type(getattr(defaults, name)), f"{where}.{name}")
+    return cls(**values)
+
+
+def _coerce(value: object, expected: type, key: str) -> Any:
+    if expected is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key} must be a list of strings")
+        return tuple(value)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{key} must be {expected.__name__}, not {type(value).__name__}")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        raise ConfigError(f"{key} must not be negative")
+    return value
+
+
+_TOP_LEVEL = {"youku", "engine", "tui", "defaults", "presets", "keys"}
+
+
+def parse_config(text: str, source: str = "config") -> Config:
+    """Parse and validate config TOML; :class:`ConfigError` names the bad key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - _TOP_LEVEL)
+    if unknown:
+        raise ConfigError(f"{source}: unknown section [{unknown[0]}]")
+    youku = dict(data.get("youku", {}))
+    api_base = youku.pop("api_base", DEFAULT_API_BASE)
+    if not isinstance(api_base, str):
+        raise ConfigError("youku.api_base must be a string")
+    presets_data = data.get("presets", {})
+    if not isinstance(presets_data, dict):
+        raise ConfigError("[presets] must be a table of tables")
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+        raise ConfigError('[keys] maps binding ids to key names, e.g. pause = "p"')
+    return Config(
+        api_base=check_api_base(api_base),
+        credentials=_section(Credentials, youku, "youku"),
+        engine=_validate_engine(_section(EngineSettings, data.get("engine", {}), "engine")),
+        tui=_section(TuiSettings, data.get("tui", {}), "tui"),
+        defaults=_section(MetadataDefaults, data.get("defaults", {}), "defaults"),
+        presets={
+            name: _section(MetadataDefaults, table, f"presets.{name}")
+            for name, table in presets_data.items()
+        },
+        keys=dict(keys),
+    )
+
+
+def _validate_engine(settings: EngineSettings) -> EngineSettings:
+    if settings.max_uploads < 1 or settings.max_parts < 1:
+        raise ConfigError("engine.max_uploads and engine.max_parts must be at least 1")
+    if settings.part_size and settings.part_size < 100 * 1024:
+        raise ConfigError("engine.part_size must be at least 102400 bytes (OSS's minimum)")
+    return settings
+
+
+def apply_env(config: Config, environ: Mapping[str, str] | None = None) -> Config:
+    """Environment overrides on top of the file."""
+    env = os.environ if environ is None else environ
+    creds = config.credentials
+    overrides = {
+        "client_id": env.get(ENV_CLIENT_ID),
+        "access_token": env.get(ENV_ACCESS_TOKEN),
+        "refresh_token": env.get(ENV_REFRESH_TOKEN),
+    }
+    changed = {k: v for k, v in overrides.items() if v}
+    if changed:
+        # A token given by hand has an unknown lifetime: forget the stored expiry.
+        creds = replace(creds, **changed, expires_at=0.0)
+    api_base = env.get(ENV_API_BASE)
+    return replace(
+        config,
+        credentials=creds,
+        api_base=check_api_base(api_base) if api_base else config.api_base,
+    )
+
+
+def load_config(path: Path | None = None, *, use_env: bool = True) -> Config:
+    """Read the config file (missing file = defaults), then the environment overrides."""
+    path = path or paths.config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        config = Config()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    else:
+        config = parse_config(text, str(path))
+    return apply_env(config) if use_env else config
+
+
+def config_to_toml(config: Config) -> str:
+    def table(obj: object) -> dict[str, Any]:
+        data = dataclasses.asdict(obj)  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    youku = {"api_base": config.api_base, **table(config.credentials)}
+    doc: dict[str, Any] = {
+        "youku": youku,
+        "engine": table(config.engine),
+        "tui": table(config.tui),
+        "defaults": table(config.defaults),
+    }
+    if config.presets:
+        doc["presets"] = {name: table(p) for name, p in config.presets.items()}
+    if config.keys:
+        doc["keys"] = dict(config.keys)
+    return tomli_w.dumps(doc)
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write the whole config atomically with mode 0600 (it holds tokens)."""
+    path = path or paths.config_file()
+    atomic_write(path, config_to_toml(config).encode("utf-8"), mode=0o600)
+    return path
+
+
+def update_config(path: Path | None = None, **changes: Any) -> Config:
+    """Load the file *without* env overrides, change top-level fields, save it back.
+
+    Env overrides are left out so that a token given in the environment is not written to disk
+    as a side effect of, say, choosing a theme.
+    """
+    current = load_config(path, use_env=False)
+    updated = replace(current, **changes)
+    save_config(updated, path)
+    return updated

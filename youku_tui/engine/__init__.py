@@ -1,0 +1,1 @@
+"""The upload engine: state machine, hashing, OSS transfer, checkpoints. No Textual here."""
