@@ -160,3 +160,7 @@ class OssTransientError(OssError):
 
 class OssIntegrityError(OssError):
     """A part's or the object's CRC64 or ETag does not match what was sent."""
+
+
+class OssUploadGoneError(OssError):
+    """OSS no longer knows the multipart upload (NoSuchUpload): start a new one."""

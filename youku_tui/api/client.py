@@ -67,7 +67,7 @@ class YoukuClient:
         self.api_base = check_api_base(api_base)
         self._credentials = credentials
         self._retry = retry or RetryPolicy()
-        self._on_tokens = on_tokens
+        self._token_listeners: list[TokensCallback] = [on_tokens] if on_tokens else []
         self._refresh_lock = asyncio.Lock()
         self.refresh_count = 0
         self._http = httpx.AsyncClient(
@@ -76,6 +76,11 @@ class YoukuClient:
             headers={"User-Agent": f"youku-tui/{__version__}"},
             transport=transport,
         )
+
+    def add_tokens_listener(self, listener: TokensCallback) -> None:
+        """Also call ``listener`` with the new credentials after each refresh (the engine
+        uses it to report a TokenRefreshed event; ``on_tokens`` saves them)."""
+        self._token_listeners.append(listener)
 
     @property
     def credentials(self) -> Credentials:
@@ -132,8 +137,11 @@ class YoukuClient:
             )
             self.refresh_count += 1
             log.info("access token refreshed (expires in %ss)", pair.expires_in)
-            if self._on_tokens is not None:
-                self._on_tokens(self._credentials)
+            for listener in list(self._token_listeners):
+                try:
+                    listener(self._credentials)
+                except Exception:  # a listener's bug must not fail the upload that refreshed
+                    log.exception("token listener failed")
             return self._credentials
 
     async def create(

@@ -1,19 +1,56 @@
-"""UploadEngine: the one object the TUI and the CLI drive. (Interface; engine agent fills in.)
+"""UploadEngine: the one object the TUI and the CLI drive.
 
 Runs on an asyncio event loop (the Textual app's, or ``asyncio.run`` in the CLI). Blocking work
 (hashing, oss2 calls) runs in threads; events are delivered to ``sink`` on the loop thread.
+
+Scheduling: uploads start in queue order while fewer than ``max_uploads`` run; parts of all
+uploads share ``max_parts`` slots and one bandwidth cap. All three change live
+(:meth:`UploadEngine.set_limits`). A ticker reports progress at most 4 times a second per
+upload, and only when it changed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from youku_tui.api.client import YoukuClient
-from youku_tui.config import EngineSettings
-from youku_tui.engine.events import EventSink
-from youku_tui.engine.states import UploadState
-from youku_tui.metadata import VideoMetadata
+from youku_tui.api.retry import RetryPolicy
+from youku_tui.config import Credentials, EngineSettings
+from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore, FileIdentity
+from youku_tui.engine.events import (
+    EngineEvent,
+    EventSink,
+    LimitsChanged,
+    Progress,
+    StateChanged,
+    TokenRefreshed,
+    UploadAdded,
+    UploadLog,
+)
+from youku_tui.engine.hashing import crcmod_has_c_extension
+from youku_tui.engine.job import EngineContext, UploadJob
+from youku_tui.engine.limits import AsyncSlots, Bandwidth
+from youku_tui.engine.states import ACTIVE_STATES, UploadState, transition
+from youku_tui.errors import (
+    CheckpointError,
+    FileChangedError,
+    LocalFileError,
+)
+from youku_tui.metadata import VideoMetadata, check_file_name, validate_metadata
+
+log = logging.getLogger(__name__)
+
+S = UploadState
+TICK = 0.25  # seconds between progress reports (<= 4 Hz per upload)
+SPEED_SMOOTHING = 0.3  # weight of the newest sample in the speed average
+MAX_THREADS = 64  # oss2 and hashing threads; parts at once are limited by the part slots
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +71,8 @@ class UploadSnapshot:
     last_error_code: str = ""
     video_id: str = ""
     position: int = 0  # order in the queue
+    speed: float = 0.0  # bytes per second, smoothed (hashing or uploading)
+    md5: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +83,14 @@ class CheckpointProblem:
     message: str
 
 
+@dataclass
+class _ProgressMark:
+    phase: str = ""
+    done: int = -1
+    stamp: float = 0.0
+    speed: float = 0.0
+
+
 class UploadEngine:
     def __init__(
         self,
@@ -52,40 +99,389 @@ class UploadEngine:
         settings: EngineSettings,
         sink: EventSink,
     ) -> None:
-        raise NotImplementedError
+        self._client = client
+        self._store = CheckpointStore(checkpoint_dir)
+        self._settings = settings
+        self._sink = sink
+        self._jobs: dict[str, UploadJob] = {}
+        self._order: list[str] = []
+        self._marks: dict[str, _ProgressMark] = {}
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(MAX_THREADS, settings.max_parts + 4), thread_name_prefix="youku-io"
+        )
+        self._ctx = EngineContext(
+            client=client,
+            store=self._store,
+            settings=settings,
+            part_slots=AsyncSlots(settings.max_parts),
+            bandwidth=Bandwidth(settings.bandwidth),
+            executor=self._executor,
+            emit=self._emit,
+            retry=RetryPolicy(attempts=max(1, settings.max_retries)),
+        )
+        self._ticker: asyncio.Task[None] | None = None
+        self._idle: asyncio.Event | None = None
+        self._closed = False
+        client.add_tokens_listener(self._on_tokens)
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self._store.folder
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._ctx.settings
+
+    # --- lifetime -------------------------------------------------------------------------
 
     async def __aenter__(self) -> UploadEngine:
-        raise NotImplementedError
+        self._idle = asyncio.Event()
+        self._update_idle()
+        self._ticker = asyncio.create_task(self._tick_loop(), name="engine-progress")
+        if not crcmod_has_c_extension():
+            log.info("crcmod runs in pure Python; youku-tui uses fastcrc, so this is harmless")
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
         """Pause what runs, save every checkpoint, close the OSS sessions."""
-        raise NotImplementedError
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        running = [job for job in self._jobs.values() if job.running]
+        for job in running:
+            job.request_stop(S.PAUSED)
+        for job in running:
+            if job.task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job.task
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        self._report_progress(force=True)
+        for job in self._jobs.values():
+            job.close()
+        # Part threads of a paused upload stop within one chunk; do not wait for them.
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # --- adding -------------------------------------------------------------------------
 
     def add(self, path: Path, metadata: VideoMetadata, *, start: bool = True) -> str:
         """Queue a file; return its upload id. Raises MetadataError / LocalFileError first."""
-        raise NotImplementedError
+        validate_metadata(metadata)
+        name_problems = check_file_name(path)
+        if name_problems:
+            raise LocalFileError(str(name_problems[0]))
+        path = path.expanduser().absolute()
+        identity = FileIdentity.of(path)
+        if identity.size == 0:
+            raise LocalFileError(f"{path} is empty")
+        upload_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        checkpoint = Checkpoint(
+            upload_id=upload_id,
+            identity=identity,
+            metadata=metadata.to_record(),
+            state=S.QUEUED if start else S.PAUSED,
+            position=self._next_position(),
+        )
+        self._store.save(checkpoint)
+        self._register(UploadJob(checkpoint, self._ctx, watch_password=metadata.watch_password))
+        self._schedule()
+        return upload_id
 
-    def load_checkpoints(self, *, start: bool) -> list[CheckpointProblem]:
-        """Load unfinished uploads from checkpoints (queued if ``start``, else paused)."""
-        raise NotImplementedError
+    def load_checkpoints(self, *, start: bool, watch_password: str = "") -> list[CheckpointProblem]:
+        """Load unfinished uploads from checkpoints (queued if ``start``, else paused).
 
-    def pause(self, upload_id: str) -> None: ...
-    def resume(self, upload_id: str) -> None: ...
-    def retry(self, upload_id: str) -> None: ...
-    async def cancel(self, upload_id: str) -> None: ...
-    def move(self, upload_id: str, delta: int) -> None: ...
-    def pause_all(self) -> None: ...
-    def resume_all(self) -> None: ...
+        ``watch_password`` is given to password-protected uploads that still have to be
+        created (passwords are never stored; without one such an upload fails and says so).
+
+        Uploads that were running when their process stopped come back paused (or queued);
+        failed ones stay failed unless ``start``, which retries them. A file that changed
+        since its checkpoint is reported and its upload marked failed, never resumed.
+        """
+        checkpoints, load_problems = self._store.load_all()
+        problems = [CheckpointProblem(p.path, p.message) for p in load_problems]
+        for checkpoint in checkpoints:
+            if checkpoint.state.is_terminal or checkpoint.upload_id in self._jobs:
+                continue
+            if checkpoint.state in ACTIVE_STATES:
+                # Restoring, not a transition: the process that ran it is gone.
+                checkpoint.state = S.PAUSED
+            job = UploadJob(checkpoint, self._ctx, watch_password=watch_password)
+            try:
+                if checkpoint.md5:
+                    checkpoint.check_file()
+                else:
+                    FileIdentity.of(checkpoint.path)
+            except (FileChangedError, LocalFileError) as exc:
+                problems.append(CheckpointProblem(self._store.path_for(job.upload_id), str(exc)))
+                checkpoint.last_error = str(exc)
+                checkpoint.last_error_class = type(exc).__name__
+                if checkpoint.state is not S.FAILED:
+                    checkpoint.state = transition(checkpoint.state, S.FAILED)
+                self._save_quietly(job)
+                self._register(job)
+                continue
+            if start and checkpoint.state in (S.PAUSED, S.FAILED):
+                checkpoint.state = transition(checkpoint.state, S.QUEUED)
+            elif not start and checkpoint.state is S.QUEUED:
+                checkpoint.state = transition(checkpoint.state, S.PAUSED)
+            self._save_quietly(job)
+            self._register(job)
+        self._schedule()
+        return problems
+
+    def _register(self, job: UploadJob) -> None:
+        self._jobs[job.upload_id] = job
+        self._order.append(job.upload_id)
+        self._marks[job.upload_id] = _ProgressMark()
+        cp = job.cp
+        self._emit(
+            UploadAdded(
+                upload_id=job.upload_id,
+                path=str(cp.path),
+                title=cp.title,
+                size=cp.size,
+                state=cp.state,
+                position=self._order.index(job.upload_id),
+            )
+        )
+
+    def _next_position(self) -> int:
+        return max((job.cp.position for job in self._jobs.values()), default=-1) + 1
+
+    def _save_quietly(self, job: UploadJob) -> None:
+        try:
+            self._store.save(job.cp)
+        except LocalFileError as exc:
+            self._emit(UploadLog(upload_id=job.upload_id, level="error", message=str(exc)))
+
+    # --- control --------------------------------------------------------------------------
+
+    def _job(self, upload_id: str) -> UploadJob:
+        try:
+            return self._jobs[upload_id]
+        except KeyError:
+            raise CheckpointError(f"no upload with id {upload_id!r}") from None
+
+    def pause(self, upload_id: str) -> None:
+        job = self._job(upload_id)
+        if job.running:
+            job.request_stop(S.PAUSED)
+        elif job.state is S.QUEUED:
+            job.set_state(S.PAUSED, "paused")
+            self._schedule()
+
+    def resume(self, upload_id: str) -> None:
+        job = self._job(upload_id)
+        if job.state is S.PAUSED and not job.running:
+            job.set_state(S.QUEUED, "resumed")
+            self._schedule()
+
+    def retry(self, upload_id: str) -> None:
+        job = self._job(upload_id)
+        if job.state is S.FAILED and not job.running:
+            job.retries = 0
+            job.set_state(S.QUEUED, "retry")
+            self._schedule()
+
+    async def cancel(self, upload_id: str) -> None:
+        """Stop the upload, abort its multipart upload on OSS, mark it cancelled."""
+        job = self._job(upload_id)
+        if job.state.is_terminal:
+            return
+        if job.running and job.task is not None:
+            job.request_stop(S.CANCELLED)
+            with contextlib.suppress(asyncio.CancelledError):
+                await job.task
+        await job.cancel_cleanup()
+        job.close()
+        self._schedule()
+
+    def move(self, upload_id: str, delta: int) -> None:
+        """Move an upload ``delta`` places in the queue (negative = earlier)."""
+        self._job(upload_id)
+        index = self._order.index(upload_id)
+        target = max(0, min(len(self._order) - 1, index + delta))
+        if target == index:
+            return
+        self._order.insert(target, self._order.pop(index))
+        for position, uid in enumerate(self._order):
+            job = self._jobs[uid]
+            if job.cp.position != position:
+                job.cp.position = position
+                if not job.running:
+                    self._save_quietly(job)
+        self._schedule()
+
+    def pause_all(self) -> None:
+        for upload_id in list(self._order):
+            self.pause(upload_id)
+
+    def resume_all(self) -> None:
+        for upload_id in list(self._order):
+            self.resume(upload_id)
+
     def set_limits(
         self,
         *,
         max_uploads: int | None = None,
         max_parts: int | None = None,
         bandwidth: int | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Change the global limits while uploads run (None keeps a limit as it is)."""
+        settings = self._ctx.settings
+        if max_uploads is not None:
+            settings = replace(settings, max_uploads=max(1, max_uploads))
+        if max_parts is not None:
+            settings = replace(settings, max_parts=max(1, max_parts))
+            self._ctx.part_slots.set_capacity(settings.max_parts)
+        if bandwidth is not None:
+            settings = replace(settings, bandwidth=max(0, bandwidth))
+            self._ctx.bandwidth.set_rate(settings.bandwidth)
+        self._ctx.settings = settings
+        self._emit(
+            LimitsChanged(
+                max_uploads=settings.max_uploads,
+                max_parts=settings.max_parts,
+                bandwidth=settings.bandwidth,
+            )
+        )
+        self._schedule()
+
+    # --- views ----------------------------------------------------------------------------
+
     def snapshots(self) -> list[UploadSnapshot]:
-        raise NotImplementedError
+        return [self._snapshot(self._jobs[uid], index) for index, uid in enumerate(self._order)]
+
+    def snapshot(self, upload_id: str) -> UploadSnapshot:
+        job = self._job(upload_id)
+        return self._snapshot(job, self._order.index(upload_id))
+
+    def _snapshot(self, job: UploadJob, index: int) -> UploadSnapshot:
+        cp = job.cp
+        return UploadSnapshot(
+            upload_id=job.upload_id,
+            path=str(cp.path),
+            title=cp.title,
+            size=cp.size,
+            state=cp.state,
+            bytes_done=job.bytes_done,
+            hashed=cp.size if cp.md5 else job.hashed,
+            parts_done=len(cp.parts),
+            parts_total=job.parts_total,
+            retries=job.retries,
+            last_error=cp.last_error,
+            last_error_code=cp.last_error_code,
+            video_id=cp.video_id if cp.state is S.DONE else "",
+            position=index,
+            speed=self._marks.get(job.upload_id, _ProgressMark()).speed,
+            md5=cp.md5,
+        )
 
     async def wait_idle(self) -> None:
         """Return once nothing is queued or running (done, failed, paused or cancelled)."""
-        raise NotImplementedError
+        if self._idle is None:
+            raise RuntimeError("use the engine as `async with UploadEngine(...)`")
+        while True:
+            await self._idle.wait()
+            # A task finishing schedules the next one on the following loop turn.
+            await asyncio.sleep(0)
+            if self._is_idle():
+                return
+
+    # --- scheduling -----------------------------------------------------------------------
+
+    def _is_idle(self) -> bool:
+        return not any(job.running or job.state is S.QUEUED for job in self._jobs.values())
+
+    def _update_idle(self) -> None:
+        if self._idle is None:
+            return
+        if self._is_idle():
+            self._idle.set()
+        else:
+            self._idle.clear()
+
+    def _schedule(self) -> None:
+        if self._closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not on the loop yet (add() before `async with`): started on entry
+        running = sum(1 for job in self._jobs.values() if job.running)
+        for upload_id in self._order:
+            if running >= self._ctx.settings.max_uploads:
+                break
+            job = self._jobs[upload_id]
+            if job.state is S.QUEUED and not job.running:
+                job.task = asyncio.create_task(job.run(), name=f"upload-{upload_id}")
+                job.task.add_done_callback(lambda _t: self._on_job_done())
+                running += 1
+        self._update_idle()
+
+    def _on_job_done(self) -> None:
+        self._report_progress(force=True)
+        self._schedule()
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _emit(self, event: EngineEvent) -> None:
+        if isinstance(event, StateChanged):
+            self._update_idle()
+        try:
+            self._sink(event)
+        except Exception:  # a consumer's bug must not break the uploads
+            log.exception("event sink failed on %s", event.kind)
+
+    def _on_tokens(self, credentials: Credentials) -> None:
+        expires_in = int(credentials.expires_at - time.time()) if credentials.expires_at else 0
+        self._emit(TokenRefreshed(expires_in=max(0, expires_in)))
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            self._report_progress()
+
+    def _report_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        for upload_id, job in self._jobs.items():
+            state = job.state
+            if state is S.HASHING:
+                phase, done = "hashing", job.hashed
+            elif state in (S.UPLOADING, S.COMMITTING) or (force and job.bytes_done):
+                phase, done = "uploading", job.bytes_done
+            else:
+                continue
+            mark = self._marks.setdefault(upload_id, _ProgressMark())
+            if mark.phase == phase and mark.done == done:
+                if mark.speed and now - mark.stamp > 1.0:
+                    mark.speed = 0.0  # stalled: say so once
+                else:
+                    continue
+            elif mark.phase == phase and now > mark.stamp:
+                sample = max(0, done - mark.done) / (now - mark.stamp)
+                mark.speed = SPEED_SMOOTHING * sample + (1 - SPEED_SMOOTHING) * mark.speed
+            else:
+                mark.speed = 0.0
+            mark.phase, mark.done, mark.stamp = phase, done, now
+            self._emit(
+                Progress(
+                    upload_id=upload_id,
+                    phase=phase,
+                    done=done,
+                    total=job.cp.size,
+                    speed=round(mark.speed, 1),
+                    parts_done=len(job.cp.parts),
+                    parts_total=job.parts_total,
+                )
+            )
+
+    # Accessors for the runtime and tests.
+    @property
+    def store(self) -> CheckpointStore:
+        return self._store

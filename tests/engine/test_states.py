@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from youku_tui.engine.states import (
+    ALLOWED,
+    IllegalTransition,
+    UploadState,
+    can_transition,
+    transition,
+)
+
+S = UploadState
+
+
+def test_happy_path_is_allowed() -> None:
+    path = [S.QUEUED, S.HASHING, S.CREATING, S.UPLOADING, S.COMMITTING, S.DONE]
+    for old, new in zip(path, path[1:], strict=False):
+        assert transition(old, new) is new
+
+
+@pytest.mark.parametrize("state", [S.DONE, S.CANCELLED])
+def test_terminal_states_go_nowhere(state: UploadState) -> None:
+    assert state.is_terminal
+    for target in UploadState:
+        assert not can_transition(state, target)
+        with pytest.raises(IllegalTransition):
+            transition(state, target)
+
+
+@pytest.mark.parametrize("state", [S.HASHING, S.CREATING, S.UPLOADING, S.COMMITTING])
+def test_every_active_state_can_pause_fail_and_cancel(state: UploadState) -> None:
+    assert state.is_active
+    for target in (S.PAUSED, S.FAILED, S.CANCELLED):
+        assert can_transition(state, target)
+
+
+def test_paused_and_failed_only_go_back_to_the_queue_or_cancel() -> None:
+    for state in (S.PAUSED, S.FAILED):
+        assert ALLOWED[state] == {S.QUEUED, S.CANCELLED}
+
+
+def test_skipping_phases_is_refused() -> None:
+    with pytest.raises(IllegalTransition, match="queued to uploading"):
+        transition(S.QUEUED, S.UPLOADING)
+    with pytest.raises(IllegalTransition):
+        transition(S.PAUSED, S.UPLOADING)
+    with pytest.raises(IllegalTransition):
+        transition(S.HASHING, S.DONE)
+
+
+def test_every_state_has_a_rule() -> None:
+    assert set(ALLOWED) == set(UploadState)

@@ -1,0 +1,498 @@
+"""Headless subcommands: ``upload``, ``resume``, ``list``, ``login``.
+
+The parsers are built at every start, so this module imports only argparse at the top; each
+handler imports the engine (httpx, oss2) when it runs. Errors print as one line, never a
+traceback: a :class:`YoukuTuiError` is the user's to fix; anything else is a bug, logged with
+its traceback to the log file the message points at.
+
+Exit codes: 0 every file committed; 1 some upload failed or was cancelled; 2 bad input or
+configuration (nothing sent); 130 / 143 stopped by Ctrl-C / SIGTERM (checkpoints saved,
+``youku-tui resume`` continues); 3 an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from youku_tui.cli.progress import JsonLines, TerminalBoard
+    from youku_tui.config import Config
+    from youku_tui.engine.events import EngineEvent
+    from youku_tui.engine.manager import CheckpointProblem, UploadEngine
+    from youku_tui.metadata import VideoMetadata
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+log = logging.getLogger("youku_tui.cli")
+Sink = Callable[["EngineEvent"], None]
+
+
+# --- parsers ----------------------------------------------------------------------------------
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run the local sandbox in-process and upload to it (no account needed)",
+    )
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, metavar="N", help="uploads at once")
+    parser.add_argument("--parts", type=int, metavar="N", help="parts in flight, all uploads")
+    parser.add_argument(
+        "--bandwidth",
+        type=_parse_size,
+        metavar="RATE",
+        help="cap on bytes per second for all uploads, e.g. 5MB (0 = no cap)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object a line per event; the last one per file has its video_id",
+    )
+
+
+def add_upload_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "upload",
+        help="upload video files and wait until they are committed",
+        description="Upload video files to Youku. A title may use {stem}, {name}, {index}, "
+        "{date}. Exit 0 only when every file is committed.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("--title", help="title or template (default from the config: {stem})")
+    parser.add_argument("--tags", help="comma-separated, 1 to 10 tags of 2 to 12 characters")
+    parser.add_argument("--description", help="up to 2,000 characters")
+    parser.add_argument("--category", help="Youku category (default Other)")
+    parser.add_argument("--public-type", choices=("all", "friend", "password"))
+    parser.add_argument(
+        "--password", help="watch password for --public-type password (asked for when missing)"
+    )
+    parser.add_argument("--copyright-type", choices=("original", "reproduced"))
+    parser.add_argument(
+        "--part-size", type=_parse_size, metavar="SIZE", help="OSS part size, e.g. 16MB"
+    )
+    _add_engine_options(parser)
+    _add_common(parser)
+    parser.set_defaults(handler=run_upload)
+
+
+def add_resume_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "resume", help="resume every unfinished upload (paused, interrupted or failed)"
+    )
+    parser.add_argument(
+        "--password",
+        help="watch password, for password-protected uploads that still have to be created",
+    )
+    _add_engine_options(parser)
+    _add_common(parser)
+    parser.set_defaults(handler=run_resume)
+
+
+def add_list_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("list", help="show unfinished uploads")
+    parser.add_argument("--all", action="store_true", help="also show done and cancelled ones")
+    parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    _add_common(parser)
+    parser.set_defaults(handler=run_list)
+
+
+def add_login_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "login",
+        help="store your Youku client id and tokens (asked for when not given)",
+        description="Youku hands out tokens on its developer site; paste them here. Tokens "
+        "are read without echo and saved to the config file with mode 0600.",
+    )
+    parser.add_argument("--client-id")
+    parser.add_argument("--access-token", help="prefer the prompt: options show up in `ps`")
+    parser.add_argument("--refresh-token", help="prefer the prompt: options show up in `ps`")
+    parser.add_argument("--api-base", help="API address (https, or http on loopback)")
+    parser.set_defaults(handler=run_login)
+
+
+def _parse_size(text: str) -> int:
+    units = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2}
+    units |= {"MIB": 1024**2, "G": 1024**3, "GB": 1024**3, "GIB": 1024**3}
+    cleaned = text.strip().upper().replace(" ", "")
+    number = cleaned.rstrip("BKMGI")
+    unit = cleaned[len(number) :]
+    try:
+        value = float(number) * units[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512K, 16MB, 1G)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a size cannot be negative")
+    return int(value)
+
+
+# --- shared plumbing ----------------------------------------------------------------------
+
+
+def _setup_logging() -> Path | None:
+    """Log to the log file (never to the terminal, which shows the progress)."""
+    from youku_tui import paths
+
+    log_path = paths.log_file()
+    root = logging.getLogger()
+    if any(getattr(h, "_youku_tui", False) for h in root.handlers):
+        return log_path
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler: logging.Handler = logging.FileHandler(log_path, encoding="utf-8")
+    except OSError:
+        return None
+    handler._youku_tui = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # oss2 logs request headers (the STS token among them) at DEBUG, and chats at INFO.
+    for noisy in ("oss2", "urllib3", "httpx", "httpcore", "requests"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return log_path
+
+
+def _guard(action: Callable[[], int]) -> int:
+    """Run a command: one clear line for any error, never a traceback."""
+    from youku_tui.errors import YoukuTuiError
+
+    log_path = _setup_logging()
+    try:
+        return action()
+    except YoukuTuiError as exc:
+        print(f"youku-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("youku-tui: interrupted", file=sys.stderr)
+        return EXIT_SIGINT
+    except Exception as exc:
+        log.exception("unexpected error")
+        where = f"; details in {log_path}" if log_path else ""
+        print(f"youku-tui: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_BUG
+
+
+def _make_sink(as_json: bool) -> JsonLines | TerminalBoard:
+    import shutil
+
+    from youku_tui.cli.progress import JsonLines, TerminalBoard
+
+    if as_json:
+        return JsonLines(sys.stdout)
+    return TerminalBoard(
+        sys.stdout, tty=sys.stdout.isatty(), width=shutil.get_terminal_size().columns
+    )
+
+
+class _Stopper:
+    """SIGINT / SIGTERM: pause every upload (checkpoints saved) and remember which."""
+
+    def __init__(self, engine: UploadEngine) -> None:
+        self.engine = engine
+        self.signal: int | None = None
+
+    def __enter__(self) -> _Stopper:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stop, sig)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+    def _stop(self, sig: int) -> None:
+        if self.signal is None:
+            self.signal = sig
+            self.engine.pause_all()
+        else:  # a second Ctrl-C: the pause is already on its way; say so
+            print("youku-tui: pausing, saving checkpoints...", file=sys.stderr)
+
+    @property
+    def exit_code(self) -> int | None:
+        if self.signal is None:
+            return None
+        return EXIT_SIGTERM if self.signal == signal.SIGTERM else EXIT_SIGINT
+
+
+async def _drive(
+    engine: UploadEngine,
+    sink: JsonLines | TerminalBoard,
+    enqueue: Callable[[UploadEngine], list[str]],
+    args: argparse.Namespace,
+) -> int:
+    """Run the engine until nothing is queued or running; report per file; the exit code."""
+    from youku_tui.cli.progress import JsonLines
+    from youku_tui.engine.states import UploadState
+
+    async with engine:
+        if args.jobs or args.parts or args.bandwidth is not None:
+            engine.set_limits(max_uploads=args.jobs, max_parts=args.parts, bandwidth=args.bandwidth)
+        ids = enqueue(engine)
+        if not ids:
+            sink.close()
+            return EXIT_OK
+        with _Stopper(engine) as stopper:
+            await engine.wait_idle()
+    sink.close()
+    wanted = set(ids)
+    snaps = [s for s in engine.snapshots() if s.upload_id in wanted]
+    for snap in snaps:
+        if isinstance(sink, JsonLines):
+            sink.write(
+                {
+                    "event": "result",
+                    "upload_id": snap.upload_id,
+                    "path": snap.path,
+                    "title": snap.title,
+                    "state": str(snap.state),
+                    "video_id": snap.video_id,
+                    "error": snap.last_error,
+                    "code": snap.last_error_code,
+                }
+            )
+    if stopper.exit_code is not None:
+        print(
+            "youku-tui: paused; checkpoints saved - run `youku-tui resume` to continue",
+            file=sys.stderr,
+        )
+        return stopper.exit_code
+    done = sum(1 for s in snaps if s.state is UploadState.DONE)
+    if not isinstance(sink, JsonLines):
+        print(f"{done} of {len(snaps)} file(s) committed")
+    return EXIT_OK if done == len(snaps) else EXIT_FAILED
+
+
+def _run_async(coro_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    return asyncio.run(coro_factory())
+
+
+# --- upload -------------------------------------------------------------------------------
+
+
+def run_upload(args: argparse.Namespace) -> int:
+    def action() -> int:
+        prepared = _prepare_upload(args)  # everything checked before any request
+        return _run_async(lambda: _upload(args, prepared))
+
+    return _guard(action)
+
+
+def _ask_password() -> str:
+    import getpass
+
+    from youku_tui.errors import FieldProblem, MetadataError
+
+    if not sys.stdin.isatty():
+        raise MetadataError(
+            [FieldProblem("watch_password", "is required with --public-type password")]
+        )
+    return getpass.getpass("Watch password (letters and digits): ")
+
+
+def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, VideoMetadata]]]:
+    """Config, files and their metadata, validated; raises before anything is sent."""
+    from dataclasses import replace
+
+    from youku_tui.config import load_config
+    from youku_tui.engine.checkpoint import FileIdentity
+    from youku_tui.errors import LocalFileError
+    from youku_tui.metadata import (
+        CopyrightType,
+        PublicType,
+        VideoMetadata,
+        batch_metadata,
+        split_tags,
+    )
+
+    config = load_config()
+    defaults = config.defaults
+    public_type = PublicType(args.public_type or defaults.public_type)
+    password = args.password or ""
+    if public_type is PublicType.PASSWORD and not password:
+        password = _ask_password()
+    template = VideoMetadata(
+        title=args.title if args.title is not None else defaults.title,
+        tags=split_tags(args.tags) if args.tags is not None else tuple(defaults.tags),
+        description=args.description if args.description is not None else defaults.description,
+        category=args.category or defaults.category,
+        copyright_type=CopyrightType(args.copyright_type or defaults.copyright_type),
+        public_type=public_type,
+        watch_password=password,
+    )
+    files = [Path(f).expanduser().absolute() for f in args.files]
+    metadata = batch_metadata(template, files)
+    for path in files:
+        if FileIdentity.of(path).size == 0:
+            raise LocalFileError(f"{path} is empty")
+    if args.part_size:
+        if args.part_size < 100 * 1024:
+            raise LocalFileError("--part-size must be at least 100KB (OSS's minimum)")
+        config = replace(config, engine=replace(config.engine, part_size=args.part_size))
+    return config, list(zip(files, metadata, strict=True))
+
+
+async def _upload(
+    args: argparse.Namespace, prepared: tuple[Config, list[tuple[Path, VideoMetadata]]]
+) -> int:
+    from youku_tui.runtime import open_runtime
+
+    config, items = prepared
+    sink = _make_sink(args.json)
+    async with open_runtime(args.sandbox, config) as rt:
+        engine = rt.make_engine(sink)
+
+        def enqueue(engine: UploadEngine) -> list[str]:
+            return [engine.add(path, meta) for path, meta in items]
+
+        return await _drive(engine, sink, enqueue, args)
+
+
+# --- resume -------------------------------------------------------------------------------
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    return _guard(lambda: _run_async(lambda: _resume(args)))
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    from youku_tui.runtime import open_runtime
+
+    sink = _make_sink(args.json)
+    async with open_runtime(args.sandbox) as rt:
+        engine = rt.make_engine(sink)
+        problems: list[CheckpointProblem] = []
+
+        def enqueue(engine: UploadEngine) -> list[str]:
+            problems.extend(engine.load_checkpoints(start=True, watch_password=args.password or ""))
+            for problem in problems:
+                _report_problem(sink, str(problem.path), problem.message)
+            ids = [s.upload_id for s in engine.snapshots()]
+            if not ids and not problems:
+                print("nothing to resume", file=sys.stderr)
+            return ids
+
+        code = await _drive(engine, sink, enqueue, args)
+        return EXIT_FAILED if problems and code == EXIT_OK else code
+
+
+def _report_problem(sink: JsonLines | TerminalBoard, path: str, message: str) -> None:
+    from youku_tui.cli.progress import JsonLines
+
+    if isinstance(sink, JsonLines):
+        sink.write({"event": "checkpoint_problem", "path": path, "message": message})
+    else:
+        print(f"youku-tui: {message}", file=sys.stderr)
+
+
+# --- list ---------------------------------------------------------------------------------
+
+
+def run_list(args: argparse.Namespace) -> int:
+    return _guard(lambda: _list(args))
+
+
+def _list(args: argparse.Namespace) -> int:
+    import json
+
+    from youku_tui import paths
+    from youku_tui.cli.progress import human_bytes
+    from youku_tui.engine.checkpoint import CheckpointStore
+
+    store = CheckpointStore(paths.uploads_dir(args.sandbox))
+    checkpoints, problems = store.load_all()
+    for problem in problems:
+        print(f"youku-tui: {problem.message}", file=sys.stderr)
+    shown = [c for c in checkpoints if args.all or not c.state.is_terminal]
+    for cp in shown:
+        stored = sum(p.size for p in cp.parts.values()) if cp.object_crc64 is None else cp.size
+        if args.json:
+            record = {
+                "upload_id": cp.upload_id,
+                "state": str(cp.state),
+                "path": str(cp.path),
+                "title": cp.title,
+                "size": cp.size,
+                "bytes_done": stored,
+                "parts_done": len(cp.parts),
+                "video_id": cp.video_id,
+                "error": cp.last_error,
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            percent = 100 * stored / cp.size if cp.size else 0
+            line = (
+                f"{cp.upload_id}  {cp.state!s:<10} {percent:5.1f}% of {human_bytes(cp.size):>10}"
+                f"  {cp.title}  ({cp.path})"
+            )
+            print(line + (f"\n    last error: {cp.last_error}" if cp.last_error else ""))
+    if not shown and not args.json:
+        print("no unfinished uploads")
+    return EXIT_OK
+
+
+# --- login --------------------------------------------------------------------------------
+
+
+def run_login(args: argparse.Namespace) -> int:
+    return _guard(lambda: _login(args))
+
+
+def _login(args: argparse.Namespace) -> int:
+    import getpass
+    from dataclasses import replace
+
+    from youku_tui.config import check_api_base, load_config, update_config
+    from youku_tui.errors import ConfigError
+
+    current = load_config(use_env=False)
+    interactive = sys.stdin.isatty()
+
+    def ask(label: str, given: str | None, secret: bool) -> str:
+        if given:
+            return given.strip()
+        if not interactive:
+            raise ConfigError(f"{label} is required (no terminal to ask on)")
+        value = getpass.getpass(f"{label}: ") if secret else input(f"{label}: ")
+        return value.strip()
+
+    client_id = args.client_id or current.credentials.client_id
+    if not client_id:
+        client_id = ask("Client id", None, secret=False)
+    access_token = ask("Access token", args.access_token, secret=True)
+    refresh_token = (
+        ask("Refresh token (empty if none)", args.refresh_token, secret=True)
+        if (args.refresh_token or interactive)
+        else ""
+    )
+    if not client_id or not access_token:
+        raise ConfigError("a client id and an access token are needed")
+    api_base = check_api_base(args.api_base) if args.api_base else current.api_base
+    credentials = replace(
+        current.credentials,
+        client_id=client_id,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_at=0.0,
+    )
+    update_config(api_base=api_base, credentials=credentials)
+    from youku_tui import paths
+
+    print(f"saved the login for client {client_id} to {paths.config_file()}")
+    return EXIT_OK

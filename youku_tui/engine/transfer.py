@@ -1,0 +1,316 @@
+"""The OSS side of an upload, over oss2: blocking calls, meant to run in worker threads.
+
+- :class:`StsBox` holds the current STS credentials and is the credentials provider of an
+  ``oss2.ProviderAuth``, so renewed credentials apply to the very next request without
+  rebuilding anything or restarting the upload.
+- :class:`SliceReader` streams one part straight from the file (``os.pread``, no whole part in
+  memory), paying the bandwidth limiter, counting bytes for progress and computing the CRC-64
+  as ``requests`` sends it; a stop request raises :class:`TransferStopped` mid-part.
+- :class:`OssTarget` wraps the calls an upload needs and turns oss2's exceptions into
+  :mod:`youku_tui.errors` classes (credentials / transient / integrity / gone / other).
+
+oss2 runs with ``enable_crc=False``: we check CRCs ourselves, and also when the server leaves
+the header out (oss2 then skips its check silently).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+import oss2
+import oss2.exceptions
+from oss2.models import PartInfo
+
+from youku_tui.api.models import StsCredentials
+from youku_tui.engine.hashing import crc64
+from youku_tui.engine.limits import Bandwidth
+from youku_tui.errors import (
+    LocalFileError,
+    OssCredentialsError,
+    OssError,
+    OssIntegrityError,
+    OssTransientError,
+    OssUploadGoneError,
+)
+
+READ_CHUNK = 1024 * 1024  # bytes per read/send: big enough for speed, small for pause latency
+LIMITED_CHUNK = 128 * 1024  # smaller under a bandwidth cap, so the rate is smooth
+CREDENTIAL_CODES = frozenset({"SecurityTokenExpired", "InvalidAccessKeyId", "InvalidSecurityToken"})
+INTEGRITY_CODES = frozenset({"InvalidDigest", "BadDigest", "InvalidPart", "InvalidPartOrder"})
+CONNECT_TIMEOUT = 30.0
+
+
+class TransferStopped(Exception):
+    """The upload was paused or cancelled while a part was on its way."""
+
+
+class StsBox:
+    """Current STS credentials, shared by every thread of one upload (oss2 provider API)."""
+
+    def __init__(self, sts: StsCredentials) -> None:
+        self._lock = threading.Lock()
+        self._sts = sts
+        self.generation = 0  # bumped on each renewal: a failure seen by an older one is stale
+
+    @property
+    def sts(self) -> StsCredentials:
+        with self._lock:
+            return self._sts
+
+    def update(self, sts: StsCredentials) -> None:
+        with self._lock:
+            self._sts = sts
+            self.generation += 1
+
+    def get_credentials(self) -> oss2.credentials.Credentials:  # called by oss2 per request
+        sts = self.sts
+        return oss2.credentials.Credentials(
+            sts.access_key_id, sts.access_key_secret, sts.security_token
+        )
+
+
+class SliceReader:
+    """An iterable of chunks over ``size`` bytes at ``offset``; ``len()`` is its size.
+
+    ``requests`` sends an iterable with a length as a fixed Content-Length body, one chunk per
+    socket write, so a part never sits whole in memory. Create a new reader per attempt.
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        offset: int,
+        size: int,
+        *,
+        bandwidth: Bandwidth,
+        stop: threading.Event,
+        on_bytes: Callable[[int], None],
+    ) -> None:
+        self._fd = fd
+        self._offset = offset
+        self._size = size
+        self._bandwidth = bandwidth
+        self._stop = stop
+        self._on_bytes = on_bytes
+        self.crc = 0
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[bytes]:
+        position = self._offset
+        end = self._offset + self._size
+        while position < end:
+            if self._stop.is_set():
+                raise TransferStopped
+            chunk = LIMITED_CHUNK if self._bandwidth.rate else READ_CHUNK
+            try:
+                data = os.pread(self._fd, min(chunk, end - position), position)
+            except OSError as exc:
+                raise LocalFileError(f"cannot read the video file: {exc.strerror}") from exc
+            if not data:
+                raise LocalFileError("the video file got shorter during the upload")
+            if not self._bandwidth.take(len(data), self._stop.is_set):
+                raise TransferStopped
+            self.crc = crc64(data, self.crc)
+            position += len(data)
+            self.sent += len(data)
+            self._on_bytes(len(data))
+            yield data
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    """A part as OSS reports it (upload answer or ListParts)."""
+
+    number: int
+    size: int
+    etag: str
+    crc64: int | None  # ours after an upload (checked); ListParts' (None when not sent)
+    server_crc: int | None = None  # what the upload answer said, when it said
+
+
+def classify(exc: Exception, what: str) -> OssError:
+    """Turn an oss2 exception into one of ours; the message never holds a credential."""
+    if isinstance(exc, OssError):
+        return exc
+    if isinstance(exc, oss2.exceptions.RequestError):
+        return OssTransientError(f"{what}: connection problem ({_short(exc.exception)})")
+    if not isinstance(exc, oss2.exceptions.OssError):
+        return OssError(f"{what}: {type(exc).__name__}: {exc}")
+    status = int(exc.status)
+    code = str(getattr(exc, "code", "") or "")
+    request_id = str(exc.request_id or "")
+    detail = f"{what}: OSS answered {status} {code}".rstrip()
+    cls: type[OssError] = OssError
+    if code in CREDENTIAL_CODES:
+        cls, detail = OssCredentialsError, f"{detail} (credentials need renewing)"
+    elif code == "NoSuchUpload":
+        cls, detail = OssUploadGoneError, f"{detail} (the multipart upload is gone)"
+    elif code in INTEGRITY_CODES:
+        cls = OssIntegrityError
+    elif status >= 500 or status in (408, 429) or status < 0:
+        cls = OssTransientError
+    return cls(detail, status=status, code=code, request_id=request_id)
+
+
+def _short(exc: object) -> str:
+    text = str(exc)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+class OssTarget:
+    """One object in one bucket, reached with the credentials in ``box``."""
+
+    def __init__(self, box: StsBox, bucket: str, key: str, *, pool_size: int = 16) -> None:
+        self.box = box
+        self.bucket_name = bucket
+        self.key = key
+        self._session = oss2.Session(pool_size=pool_size)
+        self._auth = oss2.ProviderAuth(box)
+        self._lock = threading.Lock()
+        self._bucket: oss2.Bucket | None = None
+        self._endpoint = ""
+
+    def _current_bucket(self) -> oss2.Bucket:
+        # The endpoint may change with a renewal (rare); the credentials are read per request.
+        endpoint = self.box.sts.endpoint_url
+        with self._lock:
+            if self._bucket is None or endpoint != self._endpoint:
+                self._bucket = oss2.Bucket(
+                    self._auth,
+                    endpoint,
+                    self.bucket_name,
+                    session=self._session,
+                    connect_timeout=CONNECT_TIMEOUT,
+                    enable_crc=False,
+                    app_name="youku-tui",
+                )
+                self._endpoint = endpoint
+            return self._bucket
+
+    def close(self) -> None:
+        self._session.session.close()
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def put_object(self, reader: SliceReader) -> StoredPart:
+        try:
+            result = self._current_bucket().put_object(self.key, reader)
+        except (oss2.exceptions.OssError, OssError) as exc:
+            raise classify(exc, "PutObject") from exc
+        return self._checked(1, reader, result.etag, result.crc, "PutObject")
+
+    def init_multipart(self) -> str:
+        try:
+            return str(self._current_bucket().init_multipart_upload(self.key).upload_id)
+        except oss2.exceptions.OssError as exc:
+            raise classify(exc, "InitiateMultipartUpload") from exc
+
+    def upload_part(self, upload_id: str, number: int, reader: SliceReader) -> StoredPart:
+        try:
+            result = self._current_bucket().upload_part(self.key, upload_id, number, reader)
+        except (oss2.exceptions.OssError, OssError) as exc:
+            raise classify(exc, f"UploadPart {number}") from exc
+        return self._checked(number, reader, result.etag, result.crc, f"part {number}")
+
+    @staticmethod
+    def _checked(
+        number: int, reader: SliceReader, etag: str | None, crc: int | None, what: str
+    ) -> StoredPart:
+        if reader.sent != len(reader):
+            raise OssTransientError(f"{what}: only {reader.sent} of {len(reader)} bytes were sent")
+        if crc is not None and crc != reader.crc:
+            raise OssIntegrityError(
+                f"{what}: CRC-64 mismatch (sent {reader.crc:016x}, OSS stored {crc:016x})"
+            )
+        if not etag:
+            raise OssTransientError(f"{what}: OSS answered without an ETag")
+        return StoredPart(
+            number=number, size=len(reader), etag=etag, crc64=reader.crc, server_crc=crc
+        )
+
+    def list_parts(self, upload_id: str) -> dict[int, StoredPart]:
+        """Every stored part, 1,000 per request (oss2's resumable_upload asks for one).
+
+        oss2's parser drops ``HashCrc64ecma``, so we read the XML ourselves through the
+        bucket's signed ``_do`` call.
+        """
+        bucket = self._current_bucket()
+        parts: dict[int, StoredPart] = {}
+        marker = ""
+        for _ in range(100):  # 10,000 parts at most: 10 pages; the cap guards a looping server
+            try:
+                resp = bucket._do(
+                    "GET",
+                    bucket.bucket_name,
+                    self.key,
+                    params={
+                        "uploadId": upload_id,
+                        "part-number-marker": marker,
+                        "max-parts": "1000",
+                    },
+                )
+                body = resp.read()
+            except oss2.exceptions.OssError as exc:
+                raise classify(exc, "ListParts") from exc
+            page, truncated, marker = _parse_list_parts(body)
+            parts.update(page)
+            if not truncated or not marker:
+                return parts
+        raise OssTransientError("ListParts: the server kept paging past 10,000 parts")
+
+    def complete(self, upload_id: str, parts: list[tuple[int, str]]) -> int | None:
+        """Complete with the recorded ETags; return the object's CRC-64 if OSS sent it."""
+        infos = [PartInfo(number, etag) for number, etag in parts]
+        try:
+            result = self._current_bucket().complete_multipart_upload(self.key, upload_id, infos)
+        except oss2.exceptions.OssError as exc:
+            raise classify(exc, "CompleteMultipartUpload") from exc
+        return None if result.crc is None else int(result.crc)
+
+    def head_crc(self) -> int | None:
+        try:
+            meta = self._current_bucket().head_object(self.key)
+        except oss2.exceptions.OssError as exc:
+            raise classify(exc, "HeadObject") from exc
+        value = meta.headers.get("x-oss-hash-crc64ecma")
+        return int(value) if value else None
+
+    def abort(self, upload_id: str) -> None:
+        try:
+            self._current_bucket().abort_multipart_upload(self.key, upload_id)
+        except oss2.exceptions.OssError as exc:
+            error = classify(exc, "AbortMultipartUpload")
+            if isinstance(error, OssUploadGoneError):
+                return  # already gone: that is what we wanted
+            raise error from exc
+
+
+def _parse_list_parts(body: bytes) -> tuple[dict[int, StoredPart], bool, str]:
+    try:
+        root = ElementTree.fromstring(body)  # noqa: S314 - our own OSS endpoint's answer
+        parts: dict[int, StoredPart] = {}
+        for node in root.findall("Part"):
+            number = int(node.findtext("PartNumber") or "0")
+            crc_text = (node.findtext("HashCrc64ecma") or "").strip()
+            parts[number] = StoredPart(
+                number=number,
+                size=int(node.findtext("Size") or "-1"),
+                etag=(node.findtext("ETag") or "").strip('"'),
+                crc64=int(crc_text) if crc_text else None,
+            )
+        truncated = (root.findtext("IsTruncated") or "false").strip().lower() == "true"
+        marker = (root.findtext("NextPartNumberMarker") or "").strip()
+    except (ElementTree.ParseError, ValueError) as exc:
+        raise OssTransientError(f"ListParts: unreadable answer ({exc})") from exc
+    return parts, truncated, marker
+
+
+def same_etag(a: str, b: str) -> bool:
+    return a.strip('"').lower() == b.strip('"').lower()
