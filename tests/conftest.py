@@ -24,3 +24,34 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for var in ("YOUKU_API_BASE", "YOUKU_CLIENT_ID", "YOUKU_ACCESS_TOKEN", "YOUKU_REFRESH_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     yield home
+
+
+# --- sandbox (youku_tui.sandbox) --------------------------------------------------------------
+# `sandbox`: a running SandboxThread with its data under tmp (starts in well under 100 ms).
+# `make_sandbox(**options)`: more of them with custom sts_ttl/token_ttl/faults/seed/data_dir;
+# all are stopped when the test ends.
+
+from collections.abc import Callable  # noqa: E402
+
+from youku_tui.sandbox import SandboxThread  # noqa: E402
+
+
+@pytest.fixture
+def make_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxThread]]:
+    started: list[SandboxThread] = []
+
+    def make(**options: object) -> SandboxThread:
+        options.setdefault("data_dir", tmp_path / f"sandbox-{len(started)}")
+        thread = SandboxThread(**options)  # type: ignore[arg-type]
+        thread.start()
+        started.append(thread)
+        return thread
+
+    yield make
+    for thread in reversed(started):
+        thread.stop()
+
+
+@pytest.fixture
+def sandbox(make_sandbox: Callable[..., SandboxThread]) -> SandboxThread:
+    return make_sandbox()

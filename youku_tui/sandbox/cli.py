@@ -1,0 +1,120 @@
+"""``youku-tui sandbox``: serve the local Youku API and OSS endpoint until stopped.
+
+The banner goes to stderr; with ``--print-env`` the ``export`` lines go to stdout first (and
+are flushed at once), so ``eval "$(youku-tui sandbox --print-env & sleep 1)"`` or reading the
+first lines from a pipe works. Tokens are printed by ``--print-env`` only: that is its job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shlex
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from youku_tui import paths
+from youku_tui.sandbox.faults import FaultPlan, FaultSpecError
+from youku_tui.sandbox.server import Sandbox
+
+
+def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox",
+        help="run a local Youku API + OSS server (no account or network needed)",
+        description=(
+            "Serve a local stand-in for the Youku upload API and Aliyun OSS on loopback. "
+            "Real oss2 / alibabacloud-oss-v2 clients work against it unchanged."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="data folder (default: the XDG data dir)"
+    )
+    parser.add_argument(
+        "--sts-ttl", type=float, default=3600.0, help="STS credential lifetime, seconds"
+    )
+    parser.add_argument(
+        "--token-ttl", type=float, default=86400.0, help="access token lifetime, seconds"
+    )
+    parser.add_argument(
+        "--faults",
+        default="",
+        help="fault rules ROUTE=ACTION[@RATE][#COUNT],... e.g. 'oss.upload_part=503@0.1'",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault decisions")
+    parser.add_argument(
+        "--print-env",
+        action="store_true",
+        help="print `export YOUKU_...=...` lines for clients to stdout first",
+    )
+    parser.set_defaults(handler=run_sandbox_command)
+    return parser
+
+
+def env_lines(env: dict[str, str]) -> str:
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env.items())
+
+
+def run_sandbox_command(args: argparse.Namespace) -> int:
+    try:
+        FaultPlan(args.faults, args.seed)
+    except FaultSpecError as exc:
+        print(f"youku-tui sandbox: {exc}", file=sys.stderr)
+        return 2
+    data_dir: Path = args.data if args.data is not None else paths.sandbox_data_dir()
+    sandbox = Sandbox(
+        data_dir,
+        host=args.host,
+        port=args.port,
+        sts_ttl=args.sts_ttl,
+        token_ttl=args.token_ttl,
+        faults=args.faults,
+        seed=args.seed,
+    )
+    try:
+        asyncio.run(_serve(sandbox, print_env=args.print_env))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"youku-tui sandbox: cannot listen on {args.host}:{args.port}: {exc}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(sandbox: Sandbox, *, print_env: bool) -> None:
+    await sandbox.start()
+    try:
+        if print_env:
+            sys.stdout.write(env_lines(sandbox.env()))
+            sys.stdout.flush()
+        _banner(sandbox)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("youku-tui sandbox: stopping", file=sys.stderr)
+    finally:
+        await sandbox.stop()
+
+
+def _banner(sandbox: Sandbox) -> None:
+    faults = f"\n  faults:    {sandbox.faults.spec}" if sandbox.faults.spec else ""
+    print(
+        f"youku-tui sandbox listening on {sandbox.api_base}\n"
+        f"  Youku API: {sandbox.api_base}/uploads/*.json, {sandbox.api_base}/oauth2/token.json\n"
+        f"  OSS:       {sandbox.oss_endpoint} (bucket from uploads/create)\n"
+        f"  videos:    {sandbox.api_base}/sandbox/videos.json\n"
+        f"  data:      {sandbox.data_dir}{faults}\n"
+        "  Use it: run `youku-tui sandbox --print-env` and eval the export lines it prints,\n"
+        "  then `youku-tui upload FILE`. Stop with Ctrl-C.",
+        file=sys.stderr,
+        flush=True,
+    )

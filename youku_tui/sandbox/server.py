@@ -1,0 +1,388 @@
+"""One aiohttp server on one port: the Youku API under ``/oauth2``, ``/uploads`` and
+``/sandbox``, OSS for everything else (path style ``/bucket/key`` or virtual host
+``bucket.<host>``). ``Sandbox`` runs on the caller's loop; ``SandboxThread`` on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from youku_tui.config import Credentials
+from youku_tui.sandbox import youku_api
+from youku_tui.sandbox.bodies import Throttle, discard
+from youku_tui.sandbox.faults import FaultDecision, FaultPlan
+from youku_tui.sandbox.oss import OssCall, OssService, new_request_id, route_of, status_error
+from youku_tui.sandbox.store import Store, StsGrant
+from youku_tui.sandbox.youku_api import SANDBOX_BUCKET, SANDBOX_CLIENT_ID, YoukuApi, YoukuError
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class Sandbox:
+    """The local Youku API + OSS server (see docs/team-contracts.md, "Sandbox")."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sts_ttl: float = 3600.0,
+        token_ttl: float = 86400.0,
+        faults: str = "",
+        seed: int = 0,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port
+        self.sts_ttl = sts_ttl
+        self.token_ttl = token_ttl
+        self.seed = seed
+        self.faults = FaultPlan(faults, seed)  # parsed now: a bad spec fails before start
+        self._stats: Counter[str] = Counter()
+        self._runner: web.AppRunner | None = None
+        self._io: ThreadPoolExecutor | None = None
+        self._persist: ThreadPoolExecutor | None = None
+        self._store: Store | None = None
+        self._api: YoukuApi | None = None
+        self._oss: OssService | None = None
+        self._pending_saves: set[asyncio.Task[None]] = set()
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._io = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sandbox-io")
+        self._persist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-state")
+        store = Store(self.data_dir)
+        await loop.run_in_executor(self._io, store.load)
+        self._store = store
+        self._api = YoukuApi(
+            store,
+            sts_ttl=self.sts_ttl,
+            token_ttl=self.token_ttl,
+            endpoint=lambda: self.oss_endpoint,
+            save=self._save,
+        )
+        self._oss = OssService(store, self._io, self._grant_for, lambda: self.oss_endpoint)
+        self._api.ensure_login()
+        await self._save()
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        # No access log: signed URLs and form bodies carry tokens.
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=256)
+        await site.start()
+        self._runner = runner
+        address = runner.addresses[0]
+        self.port = int(address[1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._pending_saves:
+            await asyncio.gather(*self._pending_saves, return_exceptions=True)
+        for pool in (self._io, self._persist):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._io = self._persist = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- public view ---------------------------------------------------------------------
+
+    @property
+    def api_base(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def oss_endpoint(self) -> str:
+        return self.api_base
+
+    @property
+    def credentials(self) -> Credentials:
+        return self._require_api().credentials()
+
+    def env(self) -> dict[str, str]:
+        creds = self.credentials
+        return {
+            "YOUKU_API_BASE": self.api_base,
+            "YOUKU_CLIENT_ID": creds.client_id,
+            "YOUKU_ACCESS_TOKEN": creds.access_token,
+            "YOUKU_REFRESH_TOKEN": creds.refresh_token,
+        }
+
+    def videos(self) -> list[dict[str, Any]]:
+        return self._require_api().videos()
+
+    def set_faults(self, spec: str) -> None:
+        self.faults = FaultPlan(spec, self.seed)
+
+    def expire_access_tokens(self) -> None:
+        self._require_api().expire_access_tokens()
+        self._save_soon()
+
+    def stats(self) -> Counter[str]:
+        return Counter(self._stats)
+
+    def part_requests(self, upload_id: str) -> list[int]:
+        oss = self._oss
+        return list(oss.part_log.get(upload_id, [])) if oss else []
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _require_api(self) -> YoukuApi:
+        if self._api is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._api
+
+    def _grant_for(self, access_key_id: str) -> StsGrant | None:
+        store = self._store
+        return store.state.grants.get(access_key_id) if store else None
+
+    async def _save(self) -> None:
+        store, pool = self._store, self._persist
+        if store is None or pool is None:
+            return
+        snapshot = store.state_snapshot()
+        await asyncio.get_running_loop().run_in_executor(pool, store.write_state, snapshot)
+
+    def _save_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._save())
+        self._pending_saves.add(task)
+        task.add_done_callback(self._pending_saves.discard)
+
+    def _known_buckets(self) -> set[str]:
+        store = self._store
+        buckets = {SANDBOX_BUCKET}
+        if store is not None:
+            buckets.update(g.bucket for g in store.state.grants.values())
+        return buckets
+
+    def _target(self, request: web.Request) -> tuple[str, str, bool]:
+        """(bucket, key, is_oss) of a request, from its Host header and raw path."""
+        raw_path = request.raw_path.split("?", 1)[0]
+        host_name = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
+        first_label, dot, _rest = host_name.partition(".")
+        if dot and not _is_ip(host_name) and first_label in self._known_buckets():
+            return first_label, unquote(raw_path[1:]), True  # virtual-host style
+        if raw_path.startswith(youku_api.API_PREFIXES):
+            return "", "", False
+        bucket, _slash, key = raw_path[1:].partition("/")
+        return unquote(bucket), unquote(key), True
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        api, oss = self._api, self._oss
+        assert api is not None
+        assert oss is not None
+        bucket, key, is_oss = self._target(request)
+        if is_oss:
+            route = route_of(request.method, bucket, key, request.query)
+        else:
+            route = youku_api.ROUTES_BY_PATH.get(request.path, youku_api.ROUTE_UNKNOWN)
+        self._stats[route] += 1
+        decision = self.faults.decide(route, api_route=not is_oss)
+        if decision.latency:
+            await asyncio.sleep(decision.latency)
+        if decision.drop:
+            return await _drop_connection(request)
+        throttle = Throttle(decision.bandwidth) if decision.bandwidth else None
+        if is_oss:
+            call = OssCall(request, route, bucket, key, new_request_id(), throttle)
+            if decision.status is not None:
+                await discard(request)
+                return oss.error_response(call, status_error(decision.status))
+            return await oss.handle(call)
+        if decision.replaces_answer:
+            await discard(request)
+            return youku_api.error_response(_api_fault(decision))
+        return await api.handle(request, route)
+
+
+def _api_fault(decision: FaultDecision) -> YoukuError:
+    if decision.youku_code is not None:
+        return YoukuError(decision.youku_code, "injected fault")
+    status = decision.status or 500
+    return YoukuError(1001 if status >= 500 else 120010224, "injected fault", http_status=status)
+
+
+async def _drop_connection(request: web.Request) -> web.StreamResponse:
+    """Read about half of the body, then cut the connection without an answer."""
+    length = request.content_length or 0
+    if length > 1:
+        await discard(request, limit=length // 2)
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    raise ConnectionResetError("sandbox fault: connection dropped")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class SandboxThread:
+    """A :class:`Sandbox` on its own event loop in a daemon thread (tests, in-process use)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sts_ttl: float = 3600.0,
+        token_ttl: float = 86400.0,
+        faults: str = "",
+        seed: int = 0,
+    ) -> None:
+        self.sandbox = Sandbox(
+            data_dir,
+            host=host,
+            port=port,
+            sts_ttl=sts_ttl,
+            token_ttl=token_ttl,
+            faults=faults,
+            seed=seed,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> SandboxThread:
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._run, name="youku-sandbox", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stopping = asyncio.Event()
+        try:
+            await self.sandbox.start()
+        except BaseException as exc:
+            self._error = exc
+            self._started.set()
+            await self.sandbox.stop()
+            return
+        self._started.set()
+        await self._stopping.wait()
+        await self.sandbox.stop()
+
+    def stop(self) -> None:
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None or loop is None or stopping is None:
+            return
+        loop.call_soon_threadsafe(stopping.set)
+        thread.join(timeout=30)
+        self._thread = None
+
+    def __enter__(self) -> SandboxThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _on_loop(self, fn: Callable[[], _T]) -> _T:
+        loop = self._loop
+        if loop is None or self._thread is None:
+            raise RuntimeError("the sandbox thread is not running")
+        future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return future.result(timeout=30)
+
+    # The same view as Sandbox; anything that touches state runs on the sandbox's loop.
+
+    @property
+    def data_dir(self) -> Path:
+        return self.sandbox.data_dir
+
+    @property
+    def port(self) -> int:
+        return self.sandbox.port
+
+    @property
+    def api_base(self) -> str:
+        return self.sandbox.api_base
+
+    @property
+    def oss_endpoint(self) -> str:
+        return self.sandbox.oss_endpoint
+
+    @property
+    def credentials(self) -> Credentials:
+        return self._on_loop(lambda: self.sandbox.credentials)
+
+    def env(self) -> dict[str, str]:
+        return self._on_loop(self.sandbox.env)
+
+    def videos(self) -> list[dict[str, Any]]:
+        return self._on_loop(self.sandbox.videos)
+
+    def set_faults(self, spec: str) -> None:
+        plan = FaultPlan(spec, self.sandbox.seed)  # parse here: errors reach the caller
+        self._on_loop(lambda: setattr(self.sandbox, "faults", plan))
+
+    def expire_access_tokens(self) -> None:
+        self._on_loop(self.sandbox.expire_access_tokens)
+
+    def stats(self) -> Counter[str]:
+        return self._on_loop(self.sandbox.stats)
+
+    def part_requests(self, upload_id: str) -> list[int]:
+        return self._on_loop(lambda: self.sandbox.part_requests(upload_id))
+
+
+__all__ = ["SANDBOX_CLIENT_ID", "Sandbox", "SandboxThread"]
