@@ -62,7 +62,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert loaded.metadata == cp.metadata
     assert loaded.state is UploadState.UPLOADING
     assert (loaded.upload_token, loaded.multipart_upload_id) == ("tok-upload-123", "MPU-1")
-    assert "schema_version = %d" % SCHEMA_VERSION in store.path_for("u1").read_text()
+    assert f"schema_version = {SCHEMA_VERSION}" in store.path_for("u1").read_text()
 
 
 def test_file_is_private_and_holds_no_secret(tmp_path: Path) -> None:

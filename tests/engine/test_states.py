@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from youku_tui.engine.states import (
@@ -15,7 +17,7 @@ S = UploadState
 
 def test_happy_path_is_allowed() -> None:
     path = [S.QUEUED, S.HASHING, S.CREATING, S.UPLOADING, S.COMMITTING, S.DONE]
-    for old, new in zip(path, path[1:], strict=False):
+    for old, new in itertools.pairwise(path):
         assert transition(old, new) is new
 
 

@@ -274,28 +274,27 @@ class UploadJob:
         if cp.object_crc64 is None:
             await self._transfer()
         self.set_state(S.COMMITTING)
-        try:
-            video_id = await self.ctx.client.commit(
-                upload_token=cp.upload_token, on_retry=self._api_retry
-            )
-        except IntegrityError as exc:
-            if cp.integrity_retry_used:
-                raise IntegrityError(
-                    f"{exc.message} - Youku refused the bytes twice; the upload failed",
-                    code=exc.code,
-                    description=exc.description,
-                ) from exc
-            self._log("warning", f"{exc.message}: sending the whole file again, once")
-            cp.integrity_retry_used = True
-            await self._abort_quietly()
-            cp.forget_transfer()
-            self._stored_bytes = 0
-            self.set_state(S.UPLOADING, "re-sending after an integrity refusal")
-            await self._transfer()
-            self.set_state(S.COMMITTING)
-            video_id = await self.ctx.client.commit(
-                upload_token=cp.upload_token, on_retry=self._api_retry
-            )
+        while True:
+            try:
+                video_id = await self.ctx.client.commit(
+                    upload_token=cp.upload_token, on_retry=self._api_retry
+                )
+                break
+            except IntegrityError as exc:
+                if cp.integrity_retry_used:
+                    raise IntegrityError(
+                        f"{exc.message} - Youku refused the bytes twice; the upload failed",
+                        code=exc.code,
+                        description=exc.description,
+                    ) from exc
+                self._log("warning", f"{exc.message}: sending the whole file again, once")
+                cp.integrity_retry_used = True
+                await self._abort_quietly()
+                cp.forget_transfer()
+                self._stored_bytes = 0
+                self.set_state(S.UPLOADING, "re-sending after an integrity refusal")
+                await self._transfer()
+                self.set_state(S.COMMITTING)
         cp.video_id = video_id or cp.video_id
         self.set_state(S.DONE)
         self.ctx.emit(

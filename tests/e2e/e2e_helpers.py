@@ -1,0 +1,80 @@
+"""Helpers for end-to-end tests: real engine, real httpx and oss2, the sandbox on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from youku_tui.api.client import YoukuClient
+from youku_tui.api.retry import RetryPolicy
+from youku_tui.config import EngineSettings
+from youku_tui.engine.events import EngineEvent
+from youku_tui.engine.manager import UploadEngine
+from youku_tui.sandbox import SandboxThread
+
+KIB = 1024
+MIB = 1024 * 1024
+SMALL_PARTS = 256 * KIB  # many parts from modest files keeps the suite fast
+
+
+def make_video(folder: Path, name: str, size: int) -> tuple[Path, str]:
+    """A file of random bytes (unique, so the sandbox never sees a duplicate upload)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    digest = hashlib.md5()
+    with path.open("wb") as handle:
+        remaining = size
+        while remaining:
+            chunk = os.urandom(min(remaining, 4 * MIB))
+            handle.write(chunk)
+            digest.update(chunk)
+            remaining -= len(chunk)
+    return path, digest.hexdigest()
+
+
+@dataclass
+class Harness:
+    """An UploadEngine wired to a sandbox, recording every event."""
+
+    sandbox: SandboxThread
+    checkpoint_dir: Path
+    settings: EngineSettings
+    events: list[EngineEvent] = field(default_factory=list)
+    client: YoukuClient | None = None
+    engine: UploadEngine | None = None
+
+    async def __aenter__(self) -> UploadEngine:
+        self.client = YoukuClient(
+            self.sandbox.credentials,
+            api_base=self.sandbox.api_base,
+            retry=RetryPolicy(attempts=5, base_delay=0.05, max_delay=0.5),
+        )
+        self.engine = UploadEngine(
+            self.client, self.checkpoint_dir, self.settings, self.events.append
+        )
+        await self.engine.__aenter__()
+        return self.engine
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self.engine is not None and self.client is not None
+        await self.engine.__aexit__(*exc)
+        await self.client.aclose()
+
+    def of_kind(self, kind: str) -> list[Any]:
+        return [e for e in self.events if e.kind == kind]
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Any]:
+    def make(sandbox: SandboxThread, **settings: Any) -> Harness:
+        settings.setdefault("part_size", SMALL_PARTS)
+        settings.setdefault("max_parts", 4)
+        return Harness(sandbox, tmp_path / "checkpoints", EngineSettings(**settings))
+
+    yield make

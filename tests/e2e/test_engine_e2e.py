@@ -1,0 +1,222 @@
+"""The engine against the sandbox: real httpx, real oss2, real OSS protocol on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_helpers import MIB, make_video
+
+from youku_tui.engine.states import UploadState
+from youku_tui.errors import MetadataError
+from youku_tui.metadata import PublicType, VideoMetadata
+
+META = VideoMetadata(title="Clip", tags=("test", "sandbox"))
+
+
+async def test_50mb_file_arrives_identical_and_committed(
+    sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    path, md5 = make_video(tmp_path / "videos", "big.mp4", 50 * MIB)
+    h = harness(sandbox, part_size=1 * MIB, max_parts=6)
+    sts_secrets: list[str] = []
+    async with h as engine:
+        real_create = h.client.create
+
+        async def spy_create(**kwargs: Any) -> Any:
+            created = await real_create(**kwargs)
+            sts_secrets.extend([created.sts.access_key_secret, created.sts.security_token])
+            return created
+
+        h.client.create = spy_create  # type: ignore[method-assign]
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 60)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert snap.parts_done == snap.parts_total == 50
+    [video] = sandbox.videos()
+    # The sandbox's MD5 and size of the bytes it stored: byte-identical to ours.
+    assert (video["md5"], video["size"]) == (md5, 50 * MIB)
+    assert video["video_id"] == snap.video_id
+    [done] = h.of_kind("done")
+    assert done.video_id == snap.video_id
+    assert sandbox.stats()["oss.upload_part"] == 50
+    # Progress was reported at a bounded rate, not per chunk or per part.
+    assert len(h.of_kind("progress")) < 60
+    # The checkpoint records the run and holds no secret.
+    text = (h.checkpoint_dir / f"{upload_id}.toml").read_text()
+    assert 'state = "done"' in text
+    creds = sandbox.credentials
+    for secret in (creds.access_token, creds.refresh_token, *sts_secrets):
+        assert secret and secret not in text
+
+
+async def test_short_sts_is_renewed_during_a_long_upload(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    # 3 s credentials and ~1.5 MB/s: the upload lasts over 10 s, renewals must keep it alive.
+    sandbox = make_sandbox(sts_ttl=3.0, faults="oss.upload_part=bandwidth:400KB")
+    path, md5 = make_video(tmp_path / "videos", "long.mp4", 16 * MIB)
+    h = harness(sandbox, max_parts=4)
+    start = time.monotonic()
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 60)
+        snap = engine.snapshot(upload_id)
+    elapsed = time.monotonic() - start
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert elapsed > 10
+    renewals = h.of_kind("sts_renewed")
+    assert len(renewals) >= 2
+    assert sandbox.stats()["api.get_sts"] >= 2
+    assert sandbox.videos()[0]["md5"] == md5
+    # Renewed, never restarted: one multipart upload, every part sent once.
+    assert sandbox.stats()["oss.initiate"] == 1
+    assert sandbox.stats()["oss.upload_part"] == 64
+
+
+async def test_oss_refusing_expired_credentials_triggers_a_renewal(
+    make_sandbox: Any, harness: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the planned renewal switched off, OSS's SecurityTokenExpired must renew."""
+    from youku_tui.engine.job import UploadJob
+
+    monkeypatch.setattr(UploadJob, "_renew_delay", lambda self: 3600.0)
+    sandbox = make_sandbox(sts_ttl=2.0, faults="oss.upload_part=bandwidth:500KB")
+    path, md5 = make_video(tmp_path / "videos", "reactive.mp4", 6 * MIB)
+    h = harness(sandbox, max_parts=2)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 60)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    reasons = {e.reason for e in h.of_kind("sts_renewed")}
+    assert reasons & {"SecurityTokenExpired", "InvalidAccessKeyId", "InvalidSecurityToken"}
+    assert sandbox.videos()[0]["md5"] == md5
+
+
+async def test_expired_access_token_costs_exactly_one_refresh(
+    sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    files = [make_video(tmp_path / "videos", f"v{i}.mp4", 300 * 1024) for i in range(3)]
+    sandbox.expire_access_tokens()
+    h = harness(sandbox, max_uploads=3)
+    async with h as engine:
+        ids = [engine.add(path, META.with_title(f"v{i}")) for i, (path, _) in enumerate(files)]
+        await asyncio.wait_for(engine.wait_idle(), 60)
+        states = [engine.snapshot(i).state for i in ids]
+    assert states == [UploadState.DONE] * 3
+    assert sandbox.stats()["api.token"] == 1
+    assert h.client.refresh_count == 1
+    assert len(h.of_kind("token_refreshed")) == 1
+
+
+@pytest.mark.parametrize("fault", ["503", "drop"])
+async def test_upload_survives_one_part_in_ten_failing(
+    make_sandbox: Any, harness: Any, tmp_path: Path, fault: str
+) -> None:
+    sandbox = make_sandbox(faults=f"oss.upload_part={fault}@0.1", seed=7)
+    path, md5 = make_video(tmp_path / "videos", "flaky.mp4", 20 * MIB)  # 80 parts
+    h = harness(sandbox, max_parts=4, max_retries=8)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 90)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    retries = [e for e in h.of_kind("retry") if e.part_number]
+    assert retries, "the fault never fired: the test proves nothing"
+    assert snap.retries >= len(retries)
+    assert sandbox.stats()["oss.upload_part"] == 80 + len(retries)
+    assert sandbox.videos()[0]["md5"] == md5
+
+
+async def test_bad_metadata_is_refused_before_any_request(
+    sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    path, _ = make_video(tmp_path / "videos", "v.mp4", 200 * 1024)
+    h = harness(sandbox)
+    async with h as engine:
+        with pytest.raises(MetadataError) as caught:
+            engine.add(path, VideoMetadata(title="x" * 61, tags=("a",)))
+        with pytest.raises(MetadataError, match="watch_password"):
+            engine.add(
+                path, VideoMetadata(title="ok", tags=("ok",), public_type=PublicType.PASSWORD)
+            )
+        assert engine.snapshots() == []
+    fields = {p.field for p in caught.value.problems}
+    assert fields == {"title", "tags"}
+    assert sum(sandbox.stats().values()) == 0
+
+
+async def test_pause_is_quick_and_resume_continues(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, md5 = make_video(tmp_path / "videos", "p.mp4", 8 * MIB)
+    h = harness(sandbox, max_parts=2)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        while engine.snapshot(upload_id).parts_done < 4:
+            await asyncio.sleep(0.05)
+        start = time.monotonic()
+        engine.pause(upload_id)
+        await asyncio.wait_for(engine.wait_idle(), 5)
+        assert time.monotonic() - start < 1.0
+        paused = engine.snapshot(upload_id)
+        assert paused.state is UploadState.PAUSED
+        sandbox.set_faults("")
+        engine.resume(upload_id)
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert sandbox.videos()[0]["md5"] == md5
+    assert sandbox.stats()["oss.initiate"] == 1
+    # Parts done before the pause are not sent again (only those in flight may be).
+    assert sandbox.stats()["oss.upload_part"] <= 32 + 2
+
+
+async def test_cancel_aborts_the_multipart_upload(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, _ = make_video(tmp_path / "videos", "c.mp4", 8 * MIB)
+    h = harness(sandbox, max_parts=2)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        while engine.snapshot(upload_id).parts_done < 2:
+            await asyncio.sleep(0.05)
+        start = time.monotonic()
+        await asyncio.wait_for(engine.cancel(upload_id), 5)
+        assert time.monotonic() - start < 1.5
+        assert engine.snapshot(upload_id).state is UploadState.CANCELLED
+    assert sandbox.stats()["oss.abort"] == 1
+    assert sandbox.videos() == []
+    assert engine.load_checkpoints(start=True) == []
+    assert engine.snapshots()[0].state is UploadState.CANCELLED
+
+
+async def test_integrity_refusal_resends_once_then_fails_loudly(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="api.commit=youku:120010301#1")
+    path, md5 = make_video(tmp_path / "videos", "i.mp4", 2 * MIB)
+    h = harness(sandbox)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(upload_id).state is UploadState.DONE
+    assert sandbox.stats()["oss.upload_part"] == 16  # 8 parts, sent twice
+    assert sandbox.videos()[0]["md5"] == md5
+
+    sandbox.set_faults("api.commit=youku:120010301")
+    path2, _ = make_video(tmp_path / "videos", "j.mp4", 1 * MIB)
+    async with h as engine:
+        upload_id = engine.add(path2, META)
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.FAILED
+    assert "refused the bytes twice" in snap.last_error
+    assert snap.last_error_code == "120010301"
