@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,10 +71,16 @@ class Harness:
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Any]:
+def harness(tmp_path: Path) -> Any:
     def make(sandbox: SandboxThread, **settings: Any) -> Harness:
         settings.setdefault("part_size", SMALL_PARTS)
         settings.setdefault("max_parts", 4)
         return Harness(sandbox, tmp_path / "checkpoints", EngineSettings(**settings))
 
-    yield make
+    return make
+
+
+async def wait_for_parts(engine: UploadEngine, upload_id: str, count: int) -> None:
+    """Poll until ``count`` parts are stored (the engine has no event per part, by design)."""
+    while engine.snapshot(upload_id).parts_done < count:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import MIB, make_video
+from e2e_helpers import MIB, make_video, wait_for_parts
 
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import MetadataError
@@ -159,8 +159,7 @@ async def test_pause_is_quick_and_resume_continues(
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        while engine.snapshot(upload_id).parts_done < 4:
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(wait_for_parts(engine, upload_id, 4), 20)
         start = time.monotonic()
         engine.pause(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 5)
@@ -186,8 +185,7 @@ async def test_cancel_aborts_the_multipart_upload(
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        while engine.snapshot(upload_id).parts_done < 2:
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(wait_for_parts(engine, upload_id, 2), 20)
         start = time.monotonic()
         await asyncio.wait_for(engine.cancel(upload_id), 5)
         assert time.monotonic() - start < 1.5

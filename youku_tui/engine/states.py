@@ -51,8 +51,9 @@ ALLOWED: dict[UploadState, frozenset[UploadState]] = {
         {_S.DONE, _S.PAUSED, _S.CANCELLED, _S.FAILED, _S.QUEUED, _S.UPLOADING, _S.CREATING}
     ),
     # A paused or failed upload goes back to the queue (resume / retry) and continues from
-    # its checkpoint; the engine skips the phases already done.
-    _S.PAUSED: frozenset({_S.QUEUED, _S.CANCELLED}),
+    # its checkpoint; the engine skips the phases already done. PAUSED -> FAILED: a paused
+    # upload whose file changed (or vanished) is refused when it is loaded again.
+    _S.PAUSED: frozenset({_S.QUEUED, _S.CANCELLED, _S.FAILED}),
     _S.FAILED: frozenset({_S.QUEUED, _S.CANCELLED}),
     _S.DONE: frozenset(),
     _S.CANCELLED: frozenset(),

@@ -1,0 +1,211 @@
+"""``youku-tui upload / resume / list`` as a user runs them: subprocesses against the sandbox."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from e2e_helpers import MIB, make_video
+
+from youku_tui import paths
+from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore
+from youku_tui.errors import CheckpointError
+
+
+def cli(sandbox: Any, *args: str) -> list[str]:
+    return [sys.executable, "-m", "youku_tui", *args]
+
+
+def cli_env(sandbox: Any) -> dict[str, str]:
+    return {**os.environ, **sandbox.env()}
+
+
+def run_cli(sandbox: Any, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli(sandbox, *args),
+        env=cli_env(sandbox),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def checkpoints() -> list[Checkpoint]:
+    loaded, problems = CheckpointStore(paths.uploads_dir()).load_all()
+    assert problems == []
+    return loaded
+
+
+def test_upload_json_batch_commits_every_file(sandbox: Any, tmp_path: Path) -> None:
+    files = [make_video(tmp_path / "v", f"clip{i}.mp4", 600 * 1024) for i in range(2)]
+    result = run_cli(
+        sandbox,
+        "upload",
+        *(str(p) for p, _ in files),
+        "--title",
+        "{stem} part {index}",
+        "--tags",
+        "test,cli",
+        "--part-size",
+        "256K",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    records = json_lines(result.stdout)  # every line is one JSON object
+    results = [r for r in records if r["event"] == "result"]
+    assert [r["state"] for r in results] == ["done", "done"]
+    assert {r["title"] for r in results} == {"clip0 part 1", "clip1 part 2"}
+    for result_record in results:
+        assert result_record["video_id"]
+        # The last line about this upload is its result, carrying the video id.
+        mine = [r for r in records if r.get("upload_id") == result_record["upload_id"]]
+        assert mine[-1] is result_record
+    committed = {v["video_id"]: v for v in sandbox.videos()}
+    assert {r["video_id"] for r in results} == set(committed)
+    assert sorted(v["md5"] for v in committed.values()) == sorted(md5 for _, md5 in files)
+    assert {r["event"] for r in records} >= {"added", "state", "done", "result"}
+
+
+def test_bad_metadata_fails_before_any_request(sandbox: Any, tmp_path: Path) -> None:
+    path, _ = make_video(tmp_path / "v", "clip.mp4", 200 * 1024)
+    result = run_cli(sandbox, "upload", str(path), "--title", "x" * 61, "--tags", "a")
+    assert result.returncode == 2
+    assert "title:" in result.stderr and "tags:" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run_cli(sandbox, "upload", str(tmp_path / "nope.mp4"), "--tags", "ok")
+    assert missing.returncode == 2
+    assert "no such file" in missing.stderr
+    assert sum(sandbox.stats().values()) == 0
+
+
+def _start_slow_upload(sandbox: Any, path: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cli(
+            sandbox,
+            "upload",
+            str(path),
+            "--tags",
+            "test,kill",
+            "--part-size",
+            "256K",
+            "--parts",
+            "2",
+            "--json",
+            *extra,
+        ),
+        env=cli_env(sandbox),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_stored_parts(count: int, process: subprocess.Popen[str]) -> Checkpoint:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            found = checkpoints()
+        except CheckpointError:
+            found = []
+        if found and len(found[0].parts) >= count:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError("the upload never got going")
+
+
+def test_sigkill_halfway_then_resume_resends_at_most_in_flight_plus_one(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, md5 = make_video(tmp_path / "v", "kill.mp4", 24 * MIB)  # 96 parts
+    process = _start_slow_upload(sandbox, path)
+    checkpoint = _wait_for_stored_parts(30, process)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    upload_id = checkpoint.multipart_upload_id
+    assert upload_id
+
+    sandbox.set_faults("")
+    result = run_cli(sandbox, "resume", "--json")
+    assert result.returncode == 0, result.stderr
+    [video] = sandbox.videos()
+    assert video["md5"] == md5
+    sent = collections.Counter(sandbox.part_requests(upload_id))
+    assert set(sent) == set(range(1, 97))
+    resent = sum(count - 1 for count in sent.values())
+    assert resent <= 2 + 1, sent  # --parts 2 in flight, plus one
+    assert sandbox.stats()["oss.initiate"] == 1
+    assert [c.state for c in checkpoints()] == ["done"]
+
+
+def test_sigterm_pauses_with_checkpoint_and_resume_finishes(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, md5 = make_video(tmp_path / "v", "term.mp4", 8 * MIB)
+    process = _start_slow_upload(sandbox, path)
+    _wait_for_stored_parts(4, process)
+    start = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=10)
+    assert time.monotonic() - start < 3
+    assert process.returncode == 143
+    assert "youku-tui resume" in stderr
+    [paused] = checkpoints()
+    assert paused.state == "paused"
+    listed = run_cli(sandbox, "list")
+    assert "paused" in listed.stdout and "term.mp4" in listed.stdout
+
+    sandbox.set_faults("")
+    result = run_cli(sandbox, "resume")
+    assert result.returncode == 0, result.stderr
+    assert sandbox.videos()[0]["md5"] == md5
+    assert "no unfinished uploads" in run_cli(sandbox, "list").stdout
+
+
+def test_file_modified_after_its_checkpoint_is_refused(make_sandbox: Any, tmp_path: Path) -> None:
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, _ = make_video(tmp_path / "v", "changed.mp4", 8 * MIB)
+    process = _start_slow_upload(sandbox, path)
+    _wait_for_stored_parts(2, process)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=10)
+    assert process.returncode == 130
+    with path.open("r+b") as handle:
+        handle.write(b"edited")
+    before = sum(sandbox.stats().values())
+
+    result = run_cli(sandbox, "resume")
+    assert result.returncode != 0
+    assert "changed since its upload started" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sum(sandbox.stats().values()) == before  # nothing sent for it
+    [failed] = checkpoints()
+    assert failed.state == "failed"
+
+
+def test_corrupt_checkpoint_is_set_aside_and_others_still_resume(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    folder = paths.uploads_dir()
+    folder.mkdir(parents=True)
+    (folder / "broken.toml").write_text("schema_version = [[[")
+    result = run_cli(sandbox, "list")
+    assert result.returncode == 0
+    assert "broken.toml is corrupt" in result.stderr
+    assert not (folder / "broken.toml").exists()
+    assert any(p.name.startswith("broken.toml.corrupt-") for p in folder.iterdir())
+    assert "nothing to resume" in run_cli(sandbox, "resume").stderr
