@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from youku_tui import paths
 from youku_tui.api.client import YoukuClient
@@ -58,7 +58,7 @@ async def open_runtime(
     sandbox: bool = False,
     config: Config | None = None,
     *,
-    sandbox_options: dict[str, object] | None = None,
+    sandbox_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Config + client (+ an in-process sandbox); raises NotLoggedInError without tokens."""
     config = config or load_config()
