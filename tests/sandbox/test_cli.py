@@ -53,6 +53,7 @@ def test_print_env_then_upload_with_the_product(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=120,
+            check=False,
         )
         assert upload.returncode == 0, upload.stdout + upload.stderr
         videos = httpx.get(f"{env['YOUKU_API_BASE']}/sandbox/videos.json").json()["videos"]
@@ -68,7 +69,7 @@ def test_bad_fault_spec_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "youku_tui", "sandbox", "--data", str(tmp_path),
          "--faults", "oss.get=teapot"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True, text=True, timeout=30, check=False,
     )
     assert result.returncode == 2
     assert "teapot" in result.stderr
