@@ -31,13 +31,21 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench-data"
 CURL = "/usr/bin/curl"
 MIB = 1024 * 1024
-UNITS = {"": 1, "b": 1, "kib": 1024, "mib": MIB, "gib": 1024 * MIB, "kb": 1000, "mb": 10**6,
-         "gb": 10**9}
+UNITS = {
+    "": 1,
+    "b": 1,
+    "kib": 1024,
+    "mib": MIB,
+    "gib": 1024 * MIB,
+    "kb": 1000,
+    "mb": 10**6,
+    "gb": 10**9,
+}
 
 
 def parse_size(text: str) -> int:
     number = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    return int(float(number) * UNITS[text[len(number):].lower()])
+    return int(float(number) * UNITS[text[len(number) :].lower()])
 
 
 def make_file(path: Path, size: int) -> str:
@@ -57,9 +65,10 @@ def make_file(path: Path, size: int) -> str:
 class SandboxProcess:
     def __init__(self, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "youku_tui", "sandbox", "--print-env", "--data",
-             str(data_dir)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, "-m", "youku_tui", "sandbox", "--print-env", "--data", str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.env: dict[str, str] = {}
@@ -74,8 +83,12 @@ class SandboxProcess:
             data={
                 "client_id": self.env["YOUKU_CLIENT_ID"],
                 "access_token": self.env["YOUKU_ACCESS_TOKEN"],
-                "file_name": f"bench{n}.mp4", "file_md5": md5, "file_size": str(size),
-                "title": f"bench {n}", "tags": "bench", "isnew": "1",
+                "file_name": f"bench{n}.mp4",
+                "file_md5": md5,
+                "file_size": str(size),
+                "title": f"bench {n}",
+                "tags": "bench",
+                "isnew": "1",
             },
         )
         answer.raise_for_status()
@@ -87,8 +100,9 @@ class SandboxProcess:
 
 
 def bucket_for(answer: dict[str, Any]) -> oss2.Bucket:
-    auth = oss2.StsAuth(answer["temp_access_id"], answer["temp_access_secret"],
-                        answer["security_token"])
+    auth = oss2.StsAuth(
+        answer["temp_access_id"], answer["temp_access_secret"], answer["security_token"]
+    )
     return oss2.Bucket(auth, answer["endpoint"], answer["oss_bucket"])
 
 
@@ -103,9 +117,13 @@ def oss2_put(answer: dict[str, Any], path: Path) -> None:
 
 def oss2_multipart(answer: dict[str, Any], path: Path) -> None:
     oss2.resumable_upload(
-        bucket_for(answer), answer["oss_object"], str(path),
+        bucket_for(answer),
+        answer["oss_object"],
+        str(path),
         store=oss2.ResumableStore(root=str(DATA / "ckpt")),
-        multipart_threshold=16 * MIB, part_size=16 * MIB, num_threads=4,
+        multipart_threshold=16 * MIB,
+        part_size=16 * MIB,
+        num_threads=4,
     )
 
 
@@ -161,8 +179,7 @@ def main(argv: list[str]) -> int:
             answer = sandbox.create(md5, size, n)
             seconds = timed(lambda a=answer, u=upload: u(a, source))  # type: ignore[misc]
             results.append((label, seconds))
-            print(f"  {label:32s} {size / MIB / seconds:8.0f} MiB/s  ({seconds:.2f} s)",
-                  flush=True)
+            print(f"  {label:32s} {size / MIB / seconds:8.0f} MiB/s  ({seconds:.2f} s)", flush=True)
         ceiling = results[0][1]
         for label, seconds in results[1:]:
             print(f"  {label:32s} {ceiling / seconds * 100:7.0f} % of the curl ceiling")

@@ -141,3 +141,24 @@ def test_keys_never_leave_the_objects_folder(tmp_path: Path, key: str) -> None:
     assert path.is_relative_to((tmp_path / "data" / "objects").resolve())
     with pytest.raises(ValueError, match="bucket"):
         store.object_data_path("../evil", key)
+
+
+def test_client_vanishing_mid_body_leaves_no_trace(
+    sandbox: SandboxThread, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    upload = create_upload(sandbox, "0" * 32, 10)
+    url = upload.bucket().sign_url("PUT", upload.key, 60)
+    path_and_query = url.split(str(sandbox.port), 1)[1]
+    with socket.create_connection(("127.0.0.1", sandbox.port)) as conn:
+        conn.sendall(
+            f"PUT {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Length: 1000000\r\n\r\n".encode() + b"x" * 300_000
+        )
+        time.sleep(0.2)
+    time.sleep(0.3)
+    assert list((sandbox.data_dir / "tmp").iterdir()) == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        upload.bucket().get_object(upload.key)

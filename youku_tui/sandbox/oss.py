@@ -10,23 +10,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
 from aiohttp import web
 
 from youku_tui.sandbox import xml
-from youku_tui.sandbox.bodies import Crc64, ReceivedBody, Throttle, discard, receive_to_file
+from youku_tui.sandbox.assembly import Assembly
+from youku_tui.sandbox.bodies import ReceivedBody, Throttle, discard, receive_to_file
 from youku_tui.sandbox.signatures import AuthFormatError, WireRequest, read_claim, verify
 from youku_tui.sandbox.store import (
     MultipartUpload,
@@ -154,6 +153,8 @@ class OssService:
     ) -> None:
         # Part numbers per upload id in the order their requests arrived (for tests).
         self.part_log: dict[str, list[int]] = {}
+        self.assemblies: dict[str, Assembly] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self.store = store
         self.io = io
         self.grant_for = grant_for
@@ -478,6 +479,7 @@ class OssService:
         part = PartInfo(number, body.size, body.md5_hex, body.crc64, time.time())
         await self._run(lambda: self.store.install_part(upload.upload_id, body.path, part))
         upload.parts[number] = part
+        self._spawn(self._fold_ahead(upload))
         headers = self.common_headers(call)
         headers.update(
             {
@@ -526,6 +528,10 @@ class OssService:
     async def abort(self, call: OssCall) -> web.StreamResponse:
         upload = self._upload(call)
         del self.store.uploads[upload.upload_id]
+        assembly = self.assemblies.pop(upload.upload_id, None)
+        if assembly is not None:
+            async with assembly.lock:  # let a fold in progress finish before removing files
+                pass
         await self._run(lambda: self.store.remove_upload(upload.upload_id))
         return web.Response(status=204, headers=self.common_headers(call))
 
@@ -551,13 +557,12 @@ class OssService:
         parts = self._check_complete(upload, wanted)
         upload.completing = True
         try:
-            info = await asyncio.get_running_loop().run_in_executor(
-                self.io, self._assemble, upload, parts, request.headers.get("Content-Type", "")
-            )
+            info = await self._finish(upload, parts, request.headers.get("Content-Type", ""))
         except BaseException:
             upload.completing = False
             raise
         self.store.uploads.pop(upload.upload_id, None)
+        self.assemblies.pop(upload.upload_id, None)
         self.store.objects[(info.bucket, info.key)] = info
         nodes: list[xml.Node] = []
         if request.query.get("encoding-type") == "url":
@@ -612,42 +617,72 @@ class OssService:
                 )
         return parts
 
-    def _assemble(
+    def _assembly(self, upload: MultipartUpload) -> Assembly:
+        assembly = self.assemblies.get(upload.upload_id)
+        if assembly is None:
+            path = self.store.upload_dir(upload.upload_id) / "assembly.bin"
+            assembly = self.assemblies[upload.upload_id] = Assembly(path)
+            assembly.broken = True  # the file may hold a previous run's bytes
+        return assembly
+
+    def _spawn(self, coro: Coroutine[None, None, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _fold_ahead(self, upload: MultipartUpload) -> None:
+        """Append the parts that are next in sequence to the upload's assembly."""
+        assembly = self._assembly(upload)
+        if assembly.lock.locked():
+            return  # the fold in progress picks the new part up (or Complete will)
+        async with assembly.lock:
+            try:
+                if assembly.broken:
+                    await self._run(assembly.reset)
+                while self.store.uploads.get(upload.upload_id) is upload and not upload.completing:
+                    part = upload.parts.get(assembly.next_number())
+                    if part is None:
+                        break
+                    source = self.store.part_data_path(upload.upload_id, part.number)
+                    await self._run(lambda p=part, s=source: assembly.append(p, s))  # type: ignore[misc]
+            except OSError:
+                assembly.broken = True  # e.g. aborted meanwhile; Complete starts over
+
+    async def _finish(
         self, upload: MultipartUpload, parts: list[PartInfo], content_type: str
     ) -> ObjectInfo:
-        """Concatenate the parts into the object, hashing it whole (runs on a disk thread)."""
-        temp = self.store.new_temp_path()
-        whole_md5 = hashlib.md5()  # noqa: S324 - commit compares the object's MD5
-        etag_md5 = hashlib.md5()  # noqa: S324 - OSS's multipart ETag is MD5 of part MD5s
-        crc = Crc64()
-        size = 0
-        try:
-            with open(temp, "xb") as out:
-                for part in parts:
-                    etag_md5.update(bytes.fromhex(part.md5_hex))
-                    source = self.store.part_data_path(upload.upload_id, part.number)
-                    with open(source, "rb") as src:
-                        while chunk := src.read(COPY_CHUNK):
-                            whole_md5.update(chunk)
-                            crc.update(chunk)
-                            out.write(chunk)
-                            size += len(chunk)
+        """Fold whatever the background has not, then install the object."""
+        assembly = self._assembly(upload)
+        async with assembly.lock:
+            if not assembly.matches_prefix(parts):
+                await self._run(assembly.reset)
+            for part in parts[len(assembly.folded) :]:
+                source = self.store.part_data_path(upload.upload_id, part.number)
+                await self._run(lambda p=part, s=source: assembly.append(p, s))  # type: ignore[misc]
+            etag_md5 = hashlib.md5()  # noqa: S324 - OSS's multipart ETag is MD5 of part MD5s
+            for part in parts:
+                etag_md5.update(bytes.fromhex(part.md5_hex))
             info = ObjectInfo(
                 bucket=upload.bucket,
                 key=upload.key,
-                size=size,
-                md5_hex=whole_md5.hexdigest(),
-                crc64=crc.value,
+                size=assembly.size,
+                md5_hex=assembly.md5.hexdigest(),
+                crc64=assembly.crc.value,
                 etag=f'"{etag_md5.hexdigest().upper()}-{len(parts)}"',
                 content_type=content_type or upload.content_type,
                 last_modified=time.time(),
             )
-            self.store.install_object(temp, info)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(temp).unlink()
-            raise
-        self.store.remove_upload(upload.upload_id)
+
+            def install() -> None:
+                self.store.install_object(assembly.path, info)
+                self.store.remove_upload(upload.upload_id)
+
+            await self._run(install)
         return info
 
     async def list_uploads(self, call: OssCall, grant: StsGrant) -> web.StreamResponse:

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 
 from youku_tui.config import Credentials
 from youku_tui.sandbox import youku_api
@@ -96,6 +96,8 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._oss is not None:
+            await self._oss.close()
         if self._pending_saves:
             await asyncio.gather(*self._pending_saves, return_exceptions=True)
         for pool in (self._io, self._persist):
@@ -209,16 +211,22 @@ class Sandbox:
         if decision.drop:
             return await _drop_connection(request)
         throttle = Throttle(decision.bandwidth) if decision.bandwidth else None
-        if is_oss:
-            call = OssCall(request, route, bucket, key, new_request_id(), throttle)
-            if decision.status is not None:
+        try:
+            if is_oss:
+                call = OssCall(request, route, bucket, key, new_request_id(), throttle)
+                if decision.status is not None:
+                    await discard(request)
+                    return oss.error_response(call, status_error(decision.status))
+                return await oss.handle(call)
+            if decision.replaces_answer:
                 await discard(request)
-                return oss.error_response(call, status_error(decision.status))
-            return await oss.handle(call)
-        if decision.replaces_answer:
-            await discard(request)
-            return youku_api.error_response(_api_fault(decision))
-        return await api.handle(request, route)
+                return youku_api.error_response(_api_fault(decision))
+            return await api.handle(request, route)
+        except (ConnectionError, ClientPayloadError) as exc:
+            # The client went away mid-body (a cancelled or killed upload): routine, and the
+            # partial body is already deleted. Nobody is left to read an answer.
+            log.debug("%s: client disconnected (%s)", route, type(exc).__name__)
+            return web.Response(status=499)
 
 
 def _api_fault(decision: FaultDecision) -> YoukuError:
