@@ -169,7 +169,7 @@ def test_reuploaded_and_skipped_parts_assemble_correctly(sandbox: SandboxThread)
     assert bucket.get_object(upload.key).read() == first + again + third
     assert result.crc == crc64.xz(first + again + third)
 
-    _, bucket, upload_id = start(sandbox)
+    upload, bucket, upload_id = start(sandbox)
     etags = {n: bucket.upload_part(upload.key, upload_id, n, d).etag
              for n, d in ((1, first), (2, second), (3, third))}
     bucket.complete_multipart_upload(
