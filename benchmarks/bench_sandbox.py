@@ -28,7 +28,7 @@ import oss2
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "bench-data"
+DATA = ROOT / "bench-data" / "sandbox"
 CURL = "/usr/bin/curl"
 MIB = 1024 * 1024
 UNITS = {
@@ -160,7 +160,7 @@ def main(argv: list[str]) -> int:
         size = parse_size(argv[1])
     else:
         size = parse_size(os.environ.get("BENCH_SIZE", "1GiB"))
-    DATA.mkdir(exist_ok=True)
+    DATA.mkdir(parents=True, exist_ok=True)
     source = DATA / f"bench-{size}.bin"
     print(f"file: {size / MIB:.0f} MiB ({source})", flush=True)
     md5 = make_file(source, size)

@@ -77,11 +77,12 @@ class _HashingWriter:
         self.crc = Crc64()
         self.size = 0
 
-    def write(self, data: bytes) -> None:
-        self.md5.update(data)
-        self.crc.update(data)
-        self.handle.write(data)
-        self.size += len(data)
+    def write(self, chunks: list[bytes]) -> None:
+        for data in chunks:
+            self.md5.update(data)
+            self.crc.update(data)
+            self.size += len(data)
+        self.handle.writelines(chunks)
 
 
 async def _chunks(request: web.Request, throttle: Throttle | None) -> AsyncIterator[bytes]:
@@ -100,21 +101,23 @@ async def receive_to_file(
     handle = await loop.run_in_executor(io, _open_new, path)
     writer = _HashingWriter(handle)
     pending: asyncio.Future[None] | None = None
-    buffer = bytearray()
+    # Chunks are handed over as a list (no copying into one buffer); about FLUSH_SIZE a batch.
+    batch: list[bytes] = []
+    batch_size = 0
     try:
         async for chunk in _chunks(request, throttle):
-            buffer += chunk
-            if len(buffer) >= FLUSH_SIZE:
-                data = bytes(buffer)
-                buffer.clear()
+            batch.append(chunk)
+            batch_size += len(chunk)
+            if batch_size >= FLUSH_SIZE:
                 if pending is not None:
                     await pending
-                pending = loop.run_in_executor(io, writer.write, data)
+                pending = loop.run_in_executor(io, writer.write, batch)
+                batch, batch_size = [], 0
         if pending is not None:
             await pending
             pending = None
-        if buffer:
-            await loop.run_in_executor(io, writer.write, bytes(buffer))
+        if batch:
+            await loop.run_in_executor(io, writer.write, batch)
         await loop.run_in_executor(io, handle.close)
     except BaseException:
         if pending is not None:
