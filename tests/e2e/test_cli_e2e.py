@@ -76,6 +76,15 @@ def test_upload_json_batch_commits_every_file(sandbox: Any, tmp_path: Path) -> N
     assert {r["video_id"] for r in results} == set(committed)
     assert sorted(v["md5"] for v in committed.values()) == sorted(md5 for _, md5 in files)
     assert {r["event"] for r in records} >= {"added", "state", "done", "result"}
+    # No token in the event stream, the log or the checkpoints.
+    env = sandbox.env()
+    secrets = [env["YOUKU_ACCESS_TOKEN"], env["YOUKU_REFRESH_TOKEN"]]
+    texts = [result.stdout, result.stderr, paths.log_file().read_text()]
+    texts += [p.read_text() for p in paths.uploads_dir().glob("*.toml")]
+    assert len(texts) == 5
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
 
 
 def test_bad_metadata_fails_before_any_request(sandbox: Any, tmp_path: Path) -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import os
+import re
 import time
 from pathlib import Path
 from typing import Any
 
+import oss2
 import pytest
 from e2e_helpers import MIB, make_video, wait_for_parts
 
+from youku_tui.api.client import YoukuClient
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import MetadataError
 from youku_tui.metadata import PublicType, VideoMetadata
@@ -218,3 +223,81 @@ async def test_integrity_refusal_resends_once_then_fails_loudly(
     assert snap.state is UploadState.FAILED
     assert "refused the bytes twice" in snap.last_error
     assert snap.last_error_code == "120010301"
+
+
+async def test_resume_checks_parts_against_listparts_without_hashing_again(
+    make_sandbox: Any, harness: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from youku_tui.engine import job as job_module
+    from youku_tui.engine.checkpoint import CheckpointStore
+
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, md5 = make_video(tmp_path / "videos", "r.mp4", 6 * MIB)  # 24 parts
+    h = harness(sandbox, max_parts=2)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(wait_for_parts(engine, upload_id, 6), 20)
+        engine.pause(upload_id)
+        await asyncio.wait_for(engine.wait_idle(), 5)
+    store = CheckpointStore(h.checkpoint_dir)
+    checkpoint = store.load(upload_id)
+    mpu = checkpoint.multipart_upload_id
+    # Part 1 now holds other bytes on OSS (it must be sent again); part 2 is stored on OSS
+    # but missing from the checkpoint (it must be adopted, not sent again).
+    async with YoukuClient(sandbox.credentials, api_base=sandbox.api_base) as client:
+        sts = await client.get_sts(
+            upload_token=checkpoint.upload_token,
+            oss_bucket=checkpoint.bucket,
+            oss_object=checkpoint.object,
+        )
+    auth = oss2.StsAuth(sts.access_key_id, sts.access_key_secret, sts.security_token)
+    bucket = oss2.Bucket(auth, sts.endpoint_url, checkpoint.bucket)
+    garbage = os.urandom(checkpoint.parts[1].size)
+    await asyncio.to_thread(bucket.upload_part, checkpoint.object, mpu, 1, garbage)
+    del checkpoint.parts[2]
+    store.save(checkpoint)
+    sent_before = collections.Counter(sandbox.part_requests(mpu))
+
+    def no_hashing(*args: object, **kwargs: object) -> str:
+        raise AssertionError("a resume must not hash the file again")
+
+    monkeypatch.setattr(job_module, "md5_file", no_hashing)
+    sandbox.set_faults("")
+    stats_before = sandbox.stats()
+    h2 = harness(sandbox, max_parts=2)
+    async with h2 as engine:
+        assert engine.load_checkpoints(start=True) == []
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert sandbox.videos()[0]["md5"] == md5
+    sent = collections.Counter(sandbox.part_requests(mpu)) - sent_before
+    assert sent[1] == 1  # mismatched: re-sent
+    assert sent[2] == 0  # adopted
+    assert sandbox.stats()["oss.list_parts"] - stats_before["oss.list_parts"] == 1
+    notes = [e.message for e in h2.of_kind("log")]
+    # Parts in flight at the pause may have landed too: they are adopted as well.
+    found = [re.search(r"(\d+) recorded part\(s\) to send again, (\d+) stored", n) for n in notes]
+    counts = [(int(m[1]), int(m[2])) for m in found if m]
+    assert len(counts) == 1, notes
+    assert counts[0][0] == 1 and counts[0][1] >= 1
+
+
+async def test_not_logged_in_stops_that_upload_and_the_queue_waits(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="api.create=youku:1008")
+    files = [make_video(tmp_path / "videos", f"n{i}.mp4", 200 * 1024) for i in range(3)]
+    h = harness(sandbox, max_uploads=1)
+    async with h as engine:
+        ids = [engine.add(p, META.with_title(f"n{i}")) for i, (p, _) in enumerate(files)]
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        states = [engine.snapshot(i).state for i in ids]
+        assert states == [UploadState.FAILED, UploadState.QUEUED, UploadState.QUEUED]
+        assert "youku-tui login" in engine.snapshot(ids[0]).last_error
+        assert engine.login_blocked
+        assert sandbox.stats()["api.create"] == 1
+        sandbox.set_faults("")
+        engine.retry(ids[0])
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert [engine.snapshot(i).state for i in ids] == [UploadState.DONE] * 3

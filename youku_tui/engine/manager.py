@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -122,6 +123,9 @@ class UploadEngine:
         self._ticker: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
         self._closed = False
+        # Set when an upload met "not logged in": queued uploads then wait instead of failing
+        # one after another; resume/retry (after a new login) lifts it.
+        self._login_blocked = False
         client.add_tokens_listener(self._on_tokens)
 
     @property
@@ -138,6 +142,7 @@ class UploadEngine:
         self._idle = asyncio.Event()
         self._update_idle()
         self._ticker = asyncio.create_task(self._tick_loop(), name="engine-progress")
+        self._schedule()  # uploads added before the engine started
         if not crcmod_has_c_extension():
             log.info("crcmod runs in pure Python; youku-tui uses fastcrc, so this is harmless")
         return self
@@ -277,12 +282,14 @@ class UploadEngine:
 
     def resume(self, upload_id: str) -> None:
         job = self._job(upload_id)
+        self._login_blocked = False
         if job.state is S.PAUSED and not job.running:
             job.set_state(S.QUEUED, "resumed")
             self._schedule()
 
     def retry(self, upload_id: str) -> None:
         job = self._job(upload_id)
+        self._login_blocked = False
         if job.state is S.FAILED and not job.running:
             job.retries = 0
             job.set_state(S.QUEUED, "retry")
@@ -395,8 +402,16 @@ class UploadEngine:
 
     # --- scheduling -----------------------------------------------------------------------
 
+    @property
+    def login_blocked(self) -> bool:
+        """True while queued uploads wait for a new login (an upload met "not logged in")."""
+        return self._login_blocked
+
     def _is_idle(self) -> bool:
-        return not any(job.running or job.state is S.QUEUED for job in self._jobs.values())
+        waiting = not self._login_blocked
+        return not any(
+            job.running or (waiting and job.state is S.QUEUED) for job in self._jobs.values()
+        )
 
     def _update_idle(self) -> None:
         if self._idle is None:
@@ -414,18 +429,27 @@ class UploadEngine:
         except RuntimeError:
             return  # not on the loop yet (add() before `async with`): started on entry
         running = sum(1 for job in self._jobs.values() if job.running)
-        for upload_id in self._order:
+        for upload_id in self._order if not self._login_blocked else ():
             if running >= self._ctx.settings.max_uploads:
                 break
             job = self._jobs[upload_id]
             if job.state is S.QUEUED and not job.running:
                 job.task = asyncio.create_task(job.run(), name=f"upload-{upload_id}")
-                job.task.add_done_callback(lambda _t: self._on_job_done())
+                job.task.add_done_callback(functools.partial(self._on_job_done, job))
                 running += 1
         self._update_idle()
 
-    def _on_job_done(self) -> None:
+    def _on_job_done(self, job: UploadJob, _task: object = None) -> None:
         self._report_progress(force=True)
+        if job.cp.last_error_class == "NotLoggedInError" and not self._login_blocked:
+            self._login_blocked = True
+            self._emit(
+                UploadLog(
+                    level="error",
+                    message="not logged in: queued uploads wait - log in again "
+                    "(`youku-tui login`), then resume or retry",
+                )
+            )
         self._schedule()
 
     # --- events ---------------------------------------------------------------------------
