@@ -301,3 +301,29 @@ async def test_not_logged_in_stops_that_upload_and_the_queue_waits(
         engine.retry(ids[0])
         await asyncio.wait_for(engine.wait_idle(), 30)
         assert [engine.snapshot(i).state for i in ids] == [UploadState.DONE] * 3
+
+
+async def test_an_upload_running_elsewhere_is_left_alone(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, _ = make_video(tmp_path / "videos", "busy.mp4", 4 * MIB)
+    owner = harness(sandbox, max_parts=1)
+    other = harness(sandbox)
+    async with owner as engine:
+        upload_id = engine.add(path, META)
+        async with other as second:
+            problems = second.load_checkpoints(start=True)
+            assert [p.message for p in problems] == [
+                f"busy.mp4 ({upload_id}) is being uploaded by another youku-tui process; left to it"
+            ]
+            assert second.snapshots() == []
+        engine.pause(upload_id)
+        await asyncio.wait_for(engine.wait_idle(), 5)
+    # The owner stopped: now it can be resumed elsewhere.
+    sandbox.set_faults("")
+    async with other as second:
+        assert second.load_checkpoints(start=True) == []
+        await asyncio.wait_for(second.wait_idle(), 30)
+        assert second.snapshot(upload_id).state is UploadState.DONE
+    assert not (other.checkpoint_dir / f"{upload_id}.lock").exists()

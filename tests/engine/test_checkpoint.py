@@ -147,3 +147,15 @@ def test_full_disk_keeps_the_old_checkpoint(
         store.save(cp)
     monkeypatch.undo()
     assert store.path_for("u1").read_text() == before
+
+
+def test_an_upload_is_locked_by_one_owner_at_a_time(tmp_path: Path) -> None:
+    store = CheckpointStore(tmp_path / "uploads")
+    first = store.lock("u1")
+    assert first is not None
+    assert store.lock("u1") is None  # another open file (as another process would have)
+    assert store.lock("u2") is not None
+    first.release()
+    again = store.lock("u1")
+    assert again is not None
+    again.release()

@@ -103,6 +103,7 @@ class TerminalBoard:
         elif isinstance(event, UploadFailed):
             self.say(f"FAILED {row.title}: {event.error}")
         elif isinstance(event, UploadDone):
+            row.done = row.size
             self.say(f"done {row.title}: video id {event.video_id}  {event.url}")
         self._draw(force=isinstance(event, StateChanged | UploadAdded))
 

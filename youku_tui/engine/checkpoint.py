@@ -11,6 +11,7 @@ CRC-64 values are written as 16-digit hex strings because TOML integers are sign
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import time
@@ -250,6 +251,23 @@ class LoadProblem:
     message: str
 
 
+class UploadLock:
+    """An exclusive ``flock`` on one upload, so two processes never run it at once.
+
+    The lock file sits beside the checkpoint (``ID.lock``) and is left in place: deleting a
+    lock file others may be opening would let two holders exist.
+    """
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self._fd: int | None = fd
+        self.path = path
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+
 class CheckpointStore:
     """The folder of checkpoints: save, load all, delete, set aside corrupt ones."""
 
@@ -275,6 +293,26 @@ class CheckpointStore:
             raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
             raise CheckpointError(f"{path} is not UTF-8 text") from exc
+
+    def lock(self, upload_id: str) -> UploadLock | None:
+        """Lock the upload for this process; None when another process holds it."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self.folder / f"{upload_id}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise CheckpointError(f"cannot create {path}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        return UploadLock(fd, path)
+
+    def remove_lock_file(self, upload_id: str) -> None:
+        """For finished uploads only: nobody locks a done or cancelled upload again."""
+        with contextlib.suppress(OSError):
+            (self.folder / f"{upload_id}.lock").unlink()
 
     def delete(self, upload_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -24,7 +24,13 @@ from youku_tui.api.client import YoukuClient
 from youku_tui.api.models import StsCredentials
 from youku_tui.api.retry import RetryPolicy
 from youku_tui.config import EngineSettings
-from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore, FileIdentity, PartRecord
+from youku_tui.engine.checkpoint import (
+    Checkpoint,
+    CheckpointStore,
+    FileIdentity,
+    PartRecord,
+    UploadLock,
+)
 from youku_tui.engine.events import (
     CredentialsRenewed,
     EngineEvent,
@@ -120,6 +126,7 @@ class UploadJob:
         self.ctx = ctx
         self._watch_password = watch_password  # memory only: never in a checkpoint
         self.task: asyncio.Task[None] | None = None
+        self.lock: UploadLock | None = None  # held while this process owns the upload
         self.stop_kind: UploadState | None = None  # PAUSED or CANCELLED while stopping
         self._stop = threading.Event()
         # Live counters (written by worker threads; single int/dict ops are atomic enough).
@@ -734,9 +741,15 @@ class UploadJob:
         self._settle(S.CANCELLED, "cancelled")
 
     def close(self) -> None:
+        """Let go of the OSS connections and of the lock (another process may resume it)."""
         if self._target is not None:
             self._target.close()
             self._target = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+            if self.cp.state.is_terminal:
+                self.ctx.store.remove_lock_file(self.upload_id)
 
 
 def _record(stored: StoredPart) -> PartRecord:

@@ -192,8 +192,10 @@ class UploadEngine:
             state=S.QUEUED if start else S.PAUSED,
             position=self._next_position(),
         )
+        job = UploadJob(checkpoint, self._ctx, watch_password=metadata.watch_password)
+        job.lock = self._store.lock(upload_id)  # a fresh id: nobody else can hold it
         self._store.save(checkpoint)
-        self._register(UploadJob(checkpoint, self._ctx, watch_password=metadata.watch_password))
+        self._register(job)
         self._schedule()
         return upload_id
 
@@ -216,6 +218,16 @@ class UploadEngine:
                 # Restoring, not a transition: the process that ran it is gone.
                 checkpoint.state = S.PAUSED
             job = UploadJob(checkpoint, self._ctx, watch_password=watch_password)
+            job.lock = self._store.lock(job.upload_id)
+            if job.lock is None:
+                problems.append(
+                    CheckpointProblem(
+                        self._store.path_for(job.upload_id),
+                        f"{checkpoint.path.name} ({job.upload_id}) is being uploaded by another "
+                        "youku-tui process; left to it",
+                    )
+                )
+                continue
             try:
                 if checkpoint.md5:
                     checkpoint.check_file()
@@ -441,6 +453,8 @@ class UploadEngine:
 
     def _on_job_done(self, job: UploadJob, _task: object = None) -> None:
         self._report_progress(force=True)
+        if job.state.is_terminal:
+            job.close()  # releases the lock; the OSS session is no longer needed
         if job.cp.last_error_class == "NotLoggedInError" and not self._login_blocked:
             self._login_blocked = True
             self._emit(
