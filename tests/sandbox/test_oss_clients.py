@@ -138,3 +138,17 @@ def test_get_range_and_head(sandbox: SandboxThread) -> None:
     head = bucket.head_object(upload.key)
     assert head.content_length == len(data)
     assert head.server_crc == crc64.xz(data)
+
+
+def test_alibabacloud_oss_v2_presigned_v4_url(sandbox: SandboxThread) -> None:
+    """V4 in the query string (the v2 SDK's presign), both for the right and the wrong verb."""
+    import requests
+
+    data = b"presigned " * 100
+    upload = create_upload(sandbox, hashlib.md5(data).hexdigest(), len(data))
+    client = v2_client(upload)
+    put = client.presign(oss_v2.PutObjectRequest(bucket=upload.bucket_name, key=upload.key))
+    assert requests.put(put.url, data=data, timeout=10).status_code == 200
+    get = client.presign(oss_v2.GetObjectRequest(bucket=upload.bucket_name, key=upload.key))
+    assert requests.get(get.url, timeout=10).content == data
+    assert requests.delete(get.url, timeout=10).status_code == 403
