@@ -218,3 +218,22 @@ def test_corrupt_checkpoint_is_set_aside_and_others_still_resume(
     assert not (folder / "broken.toml").exists()
     assert any(p.name.startswith("broken.toml.corrupt-") for p in folder.iterdir())
     assert "nothing to resume" in run_cli(sandbox, "resume").stderr
+
+
+def test_refused_upload_exits_non_zero_naming_the_field(make_sandbox: Any, tmp_path: Path) -> None:
+    sandbox = make_sandbox(faults="api.create=youku:120010104")
+    path, _ = make_video(tmp_path / "v", "refused.mp4", 200 * 1024)
+    result = run_cli(sandbox, "upload", str(path), "--tags", "ok,fine", "--json")
+    assert result.returncode == 1
+    records = json_lines(result.stdout)
+    [failed] = [r for r in records if r["event"] == "failed"]
+    assert failed["field"] == "title"
+    assert failed["code"] == "120010104"
+    assert failed["error_class"] == "RejectedInputError"
+    assert records[-1]["event"] == "result"
+    assert records[-1]["state"] == "failed"
+    assert records[-1]["video_id"] == ""
+    plain = run_cli(sandbox, "upload", str(path), "--tags", "ok,fine")
+    assert plain.returncode == 1
+    assert "FAILED refused: Youku error 120010104" in plain.stdout
+    assert "0 of 1 file(s) committed" in plain.stdout

@@ -435,6 +435,8 @@ class UploadJob:
         cp = self.cp
         if self._box is None:
             await self._fetch_sts("resuming")
+        elif self._renew_delay() <= 0.2:  # resumed after a long pause: about to expire
+            await self._renew_sts("before expiry", self._box.generation)
         assert self._box is not None
         if self._target is None:
             self._target = OssTarget(self._box, cp.bucket, cp.object, pool_size=32)
