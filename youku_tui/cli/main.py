@@ -50,6 +50,11 @@ def build_tui_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start the local sandbox in-process and upload to it (no account needed)",
     )
+    parser.add_argument(
+        "--start",
+        action="store_true",
+        help="queue the FILES at once with the [defaults] metadata of the config (no form)",
+    )
     parser.add_argument("paths", nargs="*", help="a folder to browse or files to pick")
     return parser
 
@@ -64,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tui_args = build_tui_parser().parse_args(args_list)
     from youku_tui.tui.launch import run_tui
 
-    return run_tui(paths=tui_args.paths, sandbox=tui_args.sandbox)
+    return run_tui(paths=tui_args.paths, sandbox=tui_args.sandbox, start=tui_args.start)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,290 @@
+"""YoukuApp: the Textual application, a view over the upload engine.
+
+The engine runs on this app's event loop and reports through :class:`EngineBridge`; commands
+go straight to the engine. The app owns what spans screens: the picked files, the form's
+state, the current limits, themes and key remaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.theme import Theme
+
+from youku_tui.config import Config, EngineSettings, MetadataDefaults, update_config
+from youku_tui.engine.events import EngineEvent, LimitsChanged, UploadDone, UploadFailed
+from youku_tui.engine.states import UploadState
+from youku_tui.errors import ConfigError, YoukuTuiError
+from youku_tui.metadata import VideoMetadata
+from youku_tui.tui.bridge import EngineBridge, EngineControls
+from youku_tui.tui.screens.browser import BrowserScreen
+from youku_tui.tui.screens.confirm import ConfirmScreen
+from youku_tui.tui.screens.dashboard import DashboardScreen
+from youku_tui.tui.screens.help import HelpScreen, bindings_table
+from youku_tui.tui.screens.login import LoginResult, LoginScreen
+from youku_tui.tui.screens.metadata_form import FormState, MetadataFormScreen, plan_batch
+from youku_tui.tui.themes import DEFAULT_THEME, discover_themes
+
+RELOGIN = "relogin"  # exit result: launch opens the login screen and starts again
+QUIT_WAIT_SECONDS = 15.0  # how long quitting waits for running uploads to pause
+
+
+class YoukuApp(App[str]):
+    TITLE = "youku-tui"
+    CSS_PATH = "styles/app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        engine: EngineControls,
+        bridge: EngineBridge,
+        config: Config,
+        *,
+        config_path: Path | None = None,
+        paths: Sequence[str | Path] = (),
+        start_paths: Sequence[str | Path] = (),
+        live: bool = True,
+        load_checkpoints: bool = True,
+        today: date | None = None,
+        extra_theme_dirs: list[Path] | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.bridge = bridge
+        self.config = config
+        self.config_path = config_path
+        self.initial_paths = [Path(p).expanduser() for p in paths]
+        self.start_paths = [Path(p).expanduser().resolve() for p in start_paths]
+        self.live = live  # False in snapshot tests: no timers, painted on demand
+        self.load_checkpoints_at_start = load_checkpoints
+        self.today = today
+        self.limits: EngineSettings = config.engine
+        self.picked: dict[Path, int] = {}
+        self.form_state = FormState.from_defaults(config.defaults)
+        self.animation_level = "full" if config.tui.animations else "none"
+        self._theme_ready = False
+        self._register_themes(extra_theme_dirs)
+
+    # --- setup ----------------------------------------------------------------------------
+
+    def _register_themes(self, extra_dirs: list[Path] | None) -> None:
+        themes, self.theme_problems = discover_themes(extra_dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self.config.tui.theme
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+
+    def get_default_screen(self) -> Screen[None]:
+        return DashboardScreen()
+
+    def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(dict(self.config.keys))
+        for problem in self.theme_problems:
+            self.notify(str(problem), severity="warning", timeout=8)
+        if self.config.tui.theme not in self.available_themes:
+            self.notify(f"theme {self.config.tui.theme!r} not found; using {self.theme}")
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._theme_ready = True
+        if self.load_checkpoints_at_start:
+            self._load_checkpoints()
+        self._open_initial_paths()
+        if self.start_paths:
+            self._start_at_once()
+
+    def _load_checkpoints(self) -> None:
+        try:
+            problems = self.engine.load_checkpoints(start=self.config.tui.auto_resume)
+        except YoukuTuiError as exc:
+            self.notify(f"Checkpoints: {exc}", severity="error")
+            return
+        for problem in problems:
+            self.notify(f"{problem.path.name}: {problem.message}", severity="warning")
+        if not self.config.tui.auto_resume and self.engine.snapshots():
+            self.notify("Unfinished uploads are paused: R resumes all, p one", timeout=6)
+
+    def _open_initial_paths(self) -> None:
+        if not self.initial_paths:
+            return
+        files = [p.resolve() for p in self.initial_paths if p.is_file()]
+        folders = [p.resolve() for p in self.initial_paths if p.is_dir()]
+        missing = [p for p in self.initial_paths if not p.exists()]
+        for path in missing:
+            self.notify(f"No such file or folder: {path}", severity="error")
+        for path in files:
+            self.picked[path] = path.stat().st_size
+        folder = folders[0] if folders else (files[0].parent if files else None)
+        if folder is not None:
+            self.open_browser(folder)
+
+    def _start_at_once(self) -> None:
+        """``--start FILE...``: describe the files with the configured defaults and go; if
+        the defaults break a rule, open the form instead so the user sees why."""
+        files = [p for p in self.start_paths if p.is_file()]
+        for path in set(self.start_paths) - set(files):
+            self.notify(f"Not a file: {path}", severity="error")
+        if not files:
+            return
+        metas, problems = plan_batch(self.form_state, files, self.today)
+        if any(p.severity == "error" for p in problems):
+            for path in files:
+                self.picked[path] = path.stat().st_size
+            self.open_browser(files[0].parent)
+            self.open_form()
+            return
+        _, failures = self.start_uploads(zip(files, metas, strict=True))
+        for path, error in failures:
+            self.notify(f"{path.name}: {error}", severity="error")
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if not self._theme_ready or theme.name == self.config.tui.theme:
+            return
+        self.config = replace(self.config, tui=replace(self.config.tui, theme=theme.name))
+        try:
+            update_config(self.config_path, tui=self.config.tui)
+        except (ConfigError, OSError) as exc:
+            self.notify(f"Theme not saved: {exc}", severity="warning")
+
+    # --- navigation -----------------------------------------------------------------------
+
+    def open_browser(self, folder: Path | None = None) -> None:
+        if folder is None:
+            first = next(iter(self.picked), None)
+            folder = first.parent if first else Path.cwd()
+        self.push_screen(BrowserScreen(folder))
+
+    def open_form(self) -> None:
+        self.push_screen(MetadataFormScreen(sorted(self.picked), self.form_state, self.today))
+
+    def finish_batch(self) -> None:
+        """After a start: forget the picks, go back to the dashboard."""
+        self.picked.clear()
+        self.form_state.overrides.clear()
+        while not isinstance(self.screen, DashboardScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.changed()
+
+    def relogin(self) -> None:
+        def done(result: LoginResult | None) -> None:
+            if result is not None:
+                self.exit(RELOGIN)
+
+        self.push_screen(
+            LoginScreen(self.config, "Youku refused the login.", self.config_path), done
+        )
+
+    # --- engine commands ------------------------------------------------------------------
+
+    def start_uploads(
+        self, batch: Iterable[tuple[Path, VideoMetadata]]
+    ) -> tuple[int, list[tuple[Path, str]]]:
+        added = 0
+        failures: list[tuple[Path, str]] = []
+        for path, meta in batch:
+            try:
+                self.engine.add(path, meta, start=True)
+            except YoukuTuiError as exc:
+                failures.append((path, str(exc)))
+            else:
+                added += 1
+        return added, failures
+
+    def set_limits(self, *, max_uploads: int | None = None, bandwidth: int | None = None) -> None:
+        self.engine.set_limits(max_uploads=max_uploads, bandwidth=bandwidth)
+        self.limits = replace(
+            self.limits,
+            max_uploads=self.limits.max_uploads if max_uploads is None else max_uploads,
+            bandwidth=self.limits.bandwidth if bandwidth is None else bandwidth,
+        )
+
+    def save_preset(self, name: str, preset: MetadataDefaults) -> None:
+        presets = {**self.config.presets, name: preset}
+        update_config(self.config_path, presets=presets)
+        self.config = replace(self.config, presets=presets)
+
+    def handle_engine_events(self, events: list[EngineEvent]) -> None:
+        """Notifications for the few events worth interrupting the user for."""
+        login_lost = False
+        for event in events:
+            if isinstance(event, LimitsChanged):
+                self.limits = replace(
+                    self.limits,
+                    max_uploads=event.max_uploads,
+                    max_parts=event.max_parts,
+                    bandwidth=event.bandwidth,
+                )
+            elif isinstance(event, UploadFailed):
+                if event.error_class == "NotLoggedInError":
+                    login_lost = True
+                    continue
+                code = f" (Youku {event.code})" if event.code else ""
+                self.notify(f"Upload failed{code}: {event.error}", severity="error", timeout=6)
+            elif isinstance(event, UploadDone):
+                self.notify(f"Done: video_id {event.video_id}", timeout=3)
+        if login_lost:
+            self.notify(
+                "Youku refused the login: press L on the dashboard to log in again",
+                severity="error",
+                timeout=10,
+            )
+
+    # --- help, palette, quit --------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = getattr(self.screen, "TITLE", None) or type(self.screen).__name__
+        self.push_screen(HelpScreen(str(title), bindings_table(self.screen)))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every action of the screen's keys, plus Textual's own (theme, quit...)."""
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.system or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = self.get_key_display(binding)
+
+            def run(action: str = binding.action, node: object = active.node) -> None:
+                self.call_later(self.run_action, action, node)
+
+            yield SystemCommand(binding.description, f"key: {key}", run)
+        yield from super().get_system_commands(screen)
+
+    def uploads_running(self) -> bool:
+        return any(
+            s.state.is_active or s.state is UploadState.QUEUED for s in self.engine.snapshots()
+        )
+
+    async def action_quit(self) -> None:
+        if not self.uploads_running():
+            self.exit()
+            return
+        self.confirm_quit()
+
+    @work(exclusive=True, group="quit")
+    async def confirm_quit(self) -> None:
+        question = "Uploads are running. Pause them (progress is saved) and quit?"
+        if not await self.push_screen_wait(ConfirmScreen(question)):
+            return
+        self.notify("Pausing uploads and saving checkpoints…", timeout=QUIT_WAIT_SECONDS)
+        self.engine.pause_all()
+        try:
+            await asyncio.wait_for(self.engine.wait_idle(), QUIT_WAIT_SECONDS)
+        except TimeoutError:
+            self.notify("Some uploads did not pause in time", severity="warning")
+        self.exit()

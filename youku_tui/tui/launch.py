@@ -1,0 +1,96 @@
+"""``youku-tui [--sandbox] [PATH...]``: open the runtime and the engine, run the app.
+
+The engine lives on the app's event loop: ``asyncio.run`` opens the runtime, the engine, then
+awaits ``App.run_async``; leaving the ``async with`` pauses what still runs and saves every
+checkpoint. A missing or refused login opens the login screen and then starts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import App
+
+from youku_tui.config import Config, load_config
+from youku_tui.errors import ConfigError, NotLoggedInError, YoukuTuiError
+from youku_tui.tui.app import RELOGIN, YoukuApp
+from youku_tui.tui.bridge import EngineBridge
+from youku_tui.tui.screens.login import LoginResult, LoginScreen
+from youku_tui.tui.themes import DEFAULT_THEME, discover_themes
+
+NEED_LOGIN = "need-login"
+
+
+class LoginApp(App[LoginResult | None]):
+    """The login screen alone, for when there is no engine to show yet."""
+
+    TITLE = "youku-tui: log in"
+    CSS_PATH: ClassVar[str] = "styles/app.tcss"
+
+    def __init__(self, config: Config, reason: str) -> None:
+        super().__init__()
+        self.config = config
+        self.reason = reason
+        self.animation_level = "none"
+        themes, _ = discover_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = config.tui.theme
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+
+    def on_mount(self) -> None:
+        self.push_screen(LoginScreen(self.config, self.reason), self.exit)
+
+
+async def _run_once(config: Config, paths: Sequence[str], sandbox: bool, start: bool) -> str | None:
+    from youku_tui.runtime import open_runtime
+
+    bridge = EngineBridge()
+    async with open_runtime(sandbox=sandbox, config=config) as rt:
+        engine = rt.make_engine(bridge.sink)
+        async with engine:
+            app = YoukuApp(
+                engine,
+                bridge,
+                rt.config,
+                paths=[] if start else paths,
+                start_paths=paths if start else [],
+            )
+            result = await app.run_async()
+            if app.return_code not in (None, 0):
+                raise SystemExit(app.return_code)
+            return result
+
+
+def run_tui(paths: Sequence[str] = (), sandbox: bool = False, start: bool = False) -> int:
+    """Run the TUI until the user quits; returns the process exit status."""
+    reason = ""
+    while True:
+        try:
+            config = load_config()
+        except ConfigError as exc:
+            print(f"youku-tui: configuration problem: {exc}", file=sys.stderr)
+            return 2
+        try:
+            result = asyncio.run(_run_once(config, paths, sandbox, start))
+        except NotLoggedInError as exc:
+            result, reason = NEED_LOGIN, str(exc)
+        except ConfigError as exc:
+            print(f"youku-tui: configuration problem: {exc}", file=sys.stderr)
+            return 2
+        except YoukuTuiError as exc:
+            print(f"youku-tui: {exc}", file=sys.stderr)
+            return 1
+        if result == RELOGIN:
+            paths, start = [], False  # the uploads are in checkpoints now
+            continue
+        if result == NEED_LOGIN:
+            login = LoginApp(config, reason).run()
+            if login is None:
+                print("youku-tui: not logged in (try `youku-tui --sandbox`)", file=sys.stderr)
+                return 1
+            continue
+        return 0

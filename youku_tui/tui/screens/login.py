@@ -1,0 +1,97 @@
+"""Login: client id, access and refresh tokens, API base. Saved to the config file (0600).
+
+Tokens are typed into password fields and never shown, logged or echoed back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from youku_tui.config import DEFAULT_API_BASE, Config, Credentials, check_api_base, update_config
+from youku_tui.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    config: Config
+
+
+class LoginScreen(Screen[LoginResult | None]):
+    DEFAULT_CSS = """
+    LoginScreen { align: center top; }
+    LoginScreen > VerticalScroll { width: 76; max-width: 100%; padding: 0 1; }
+    LoginScreen Label { margin-top: 1; }
+    LoginScreen #login-error { color: $error; height: auto; }
+    LoginScreen #intro { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save and continue", id="login.save"),
+        Binding("escape", "back", "Back", id="login.back"),
+    ]
+
+    def __init__(self, config: Config, reason: str = "", config_path: Path | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.reason = reason
+        self.config_path = config_path
+
+    def compose(self) -> ComposeResult:
+        creds = self.config.credentials
+        with VerticalScroll():
+            yield Static("[b]Log in to Youku[/b]", markup=True)
+            yield Static(
+                (self.reason + "\n" if self.reason else "")
+                + "Enter your app's client_id and OAuth tokens (they are saved to the "
+                "config file, readable by you only).",
+                id="intro",
+            )
+            with Vertical():
+                yield Label("client_id")
+                yield Input(creds.client_id, placeholder="client_id", id="client_id")
+                yield Label("access token")
+                yield Input(password=True, placeholder="access token", id="access_token")
+                yield Label("refresh token")
+                yield Input(password=True, placeholder="refresh token", id="refresh_token")
+                yield Label("API base")
+                yield Input(self.config.api_base or DEFAULT_API_BASE, id="api_base")
+            yield Static("", id="login-error")
+            yield Button("Save and continue (ctrl+s)", variant="primary", id="save")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+
+    def on_input_submitted(self) -> None:
+        self.action_save()
+
+    def _value(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value.strip()
+
+    def action_save(self) -> None:
+        error = self.query_one("#login-error", Static)
+        client_id = self._value("client_id")
+        access = self._value("access_token")
+        refresh = self._value("refresh_token")
+        if not client_id or not (access or refresh):
+            error.update("client_id and an access or refresh token are required")
+            return
+        try:
+            api_base = check_api_base(self._value("api_base"))
+            creds = Credentials(client_id=client_id, access_token=access, refresh_token=refresh)
+            saved = update_config(self.config_path, credentials=creds, api_base=api_base)
+        except ConfigError as exc:
+            error.update(str(exc))
+            return
+        self.dismiss(LoginResult(replace(self.config, credentials=creds, api_base=saved.api_base)))
+
+    def action_back(self) -> None:
+        self.dismiss(None)

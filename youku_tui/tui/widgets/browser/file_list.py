@@ -1,0 +1,151 @@
+"""The browser's file list: line-based (10,000 entries cost nothing until they scroll in)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.segment import Segment
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from youku_tui.tui.format import human_size
+from youku_tui.tui.widgets.browser.listing import Entry
+
+SIZE_WIDTH = 10
+DATE_WIDTH = 17
+
+
+def format_date(mtime: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(mtime))
+
+
+class FileList(ScrollView, can_focus=True):
+    """Entries of one folder; ``picked`` is owned by the screen and read here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="files.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="files.down"),
+        Binding("pageup", "cursor(-20)", "Page up", show=False, id="files.page_up"),
+        Binding("pagedown", "cursor(20)", "Page down", show=False, id="files.page_down"),
+        Binding("home", "cursor_to(0)", "First", show=False, id="files.first"),
+        Binding("end", "cursor_to(-1)", "Last", show=False, id="files.last"),
+        Binding("enter", "open", "Open", show=False, id="files.open"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "file-list--cursor",
+        "file-list--picked",
+        "file-list--dir",
+        "file-list--marked",
+    }
+    DEFAULT_CSS = """
+    FileList { height: 1fr; }
+    FileList > .file-list--cursor { background: $block-cursor-blurred-background; }
+    FileList:focus > .file-list--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground;
+    }
+    FileList > .file-list--picked { color: $accent; text-style: bold; }
+    FileList > .file-list--dir { color: $primary; text-style: bold; }
+    FileList > .file-list--marked { color: $text-muted; }
+    """
+
+    cursor: reactive[int] = reactive(0, repaint=False)
+
+    class Opened(Message):
+        """Enter on an entry (a folder opens, a file toggles)."""
+
+        def __init__(self, entry: Entry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(
+        self,
+        is_picked: Callable[[Entry], bool],
+        mark_of: Callable[[Entry], str],
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.entries: list[Entry] = []
+        self.is_picked = is_picked
+        self.mark_of = mark_of
+        self.empty_text = ""
+
+    @property
+    def current(self) -> Entry | None:
+        if 0 <= self.cursor < len(self.entries):
+            return self.entries[self.cursor]
+        return None
+
+    def set_entries(self, entries: list[Entry], empty_text: str = "") -> None:
+        self.entries = entries
+        self.empty_text = empty_text
+        self.virtual_size = Size(self.size.width, len(entries))
+        self.cursor = 0
+        self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
+    def refresh_entry(self, index: int) -> None:
+        self.refresh_line(index)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True)
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(self.cursor + delta)
+
+    def action_cursor_to(self, index: int) -> None:
+        self.move_cursor(index if index >= 0 else len(self.entries) - 1)
+
+    def move_cursor(self, index: int) -> None:
+        if self.entries:
+            self.cursor = min(max(index, 0), len(self.entries) - 1)
+
+    def action_open(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Opened(self.current))
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.entries))
+
+    def render_line(self, y: int) -> Strip:
+        index = y + self.scroll_offset.y
+        width = self.size.width
+        base = self.rich_style
+        if index >= len(self.entries):
+            if index == 0 and self.empty_text:
+                muted = base + self.get_component_rich_style("file-list--marked", partial=True)
+                return Strip([Segment(" " + self.empty_text, muted)]).crop_extend(0, width, base)
+            return Strip.blank(width, base)
+        entry = self.entries[index]
+        picked = self.is_picked(entry)
+        mark = self.mark_of(entry)
+        style = base
+        if entry.is_dir:
+            style += self.get_component_rich_style("file-list--dir", partial=True)
+        elif picked:
+            style += self.get_component_rich_style("file-list--picked", partial=True)
+        elif mark:
+            style += self.get_component_rich_style("file-list--marked", partial=True)
+        if index == self.cursor:
+            style += self.get_component_rich_style("file-list--cursor", partial=True)
+        box = "   " if entry.is_dir else ("[x]" if picked else "[ ]")
+        name = entry.name + ("/" if entry.is_dir else "")
+        if mark:
+            name = f"{name}  ({mark})"
+        show_date = width >= 50
+        name_width = width - 4 - SIZE_WIDTH - (DATE_WIDTH + 1 if show_date else 0) - 1
+        if len(name) > name_width:
+            name = name[: max(0, name_width - 1)] + "…"
+        size = "" if entry.is_dir else human_size(entry.size)
+        text = f"{box} {name.ljust(max(name_width, 0))} {size.rjust(SIZE_WIDTH)}"
+        if show_date:
+            text += " " + format_date(entry.mtime).rjust(DATE_WIDTH)
+        return Strip([Segment(text, style)]).crop_extend(0, width, style)

@@ -1,0 +1,58 @@
+"""Details of the selected upload: file, state, ids, Youku's last error and the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.markup import escape
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from youku_tui.engine.events import watch_url
+from youku_tui.engine.manager import UploadSnapshot
+from youku_tui.engine.states import UploadState
+from youku_tui.tui.format import human_size
+
+
+def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str = "") -> str:
+    if snap is None:
+        return "[dim]No upload selected. Press [b]a[/b] to add files.[/dim]"
+    lines = [
+        f"[b]{escape(snap.title)}[/b]  {escape(snap.path)}",
+        f"state: [b]{snap.state}[/b]  size: {human_size(snap.size)}  "
+        f"parts: {snap.parts_done}/{snap.parts_total}  retries: {snap.retries}",
+    ]
+    vid = snap.video_id or video_id
+    if snap.state is UploadState.DONE and vid:
+        lines.append(f"[$success]video_id: [b]{vid}[/b]  {watch_url(vid)}[/]")
+    elif vid:
+        lines.append(f"video_id: {vid}")
+    if snap.last_error and snap.state is not UploadState.DONE:
+        code = f"Youku/OSS code {snap.last_error_code}: " if snap.last_error_code else ""
+        lines.append(f"[$error]last error: {escape(code + snap.last_error)}[/]")
+    log_lines = list(log)
+    if log_lines:
+        lines.append("[dim]── event log ──[/dim]")
+        lines.extend(escape(line) for line in reversed(log_lines))  # newest first
+    return "\n".join(lines)
+
+
+class DetailPane(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    DetailPane { height: 8; border-top: solid $primary; padding: 0 1; }
+    DetailPane > Static { width: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._text = ""
+        self._body = Static("", markup=True)
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield self._body
+
+    def show(self, snap: UploadSnapshot | None, log: Iterable[str], video_id: str = "") -> None:
+        text = detail_text(snap, log, video_id)
+        if text != self._text:
+            self._text = text
+            self._body.update(text)

@@ -1,0 +1,56 @@
+"""The dashboard's row model: what one line of the upload list shows, computed, not drawn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from youku_tui.engine.manager import UploadSnapshot
+from youku_tui.engine.states import UploadState
+from youku_tui.tui.format import human_duration, human_speed
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRow:
+    """One upload as shown; equal rows draw equal lines (that is how repaints are skipped)."""
+
+    upload_id: str
+    name: str
+    state: UploadState
+    phase: str
+    fraction: float
+    speed: str
+    eta: str
+    parts: str
+    retries: int
+    error: str
+
+    @property
+    def percent(self) -> str:
+        return f"{self.fraction * 100:5.1f}%"
+
+
+def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
+    hashing = snap.state is UploadState.HASHING
+    done_bytes = snap.hashed if hashing else snap.bytes_done
+    if snap.state is UploadState.DONE:
+        done_bytes = snap.size
+    fraction = done_bytes / snap.size if snap.size > 0 else 0.0
+    active = snap.state.is_active
+    eta = (snap.size - done_bytes) / speed if active and speed > 0 else None
+    error = ""
+    if snap.last_error and snap.state is not UploadState.DONE:
+        code = f"[{snap.last_error_code}] " if snap.last_error_code else ""
+        error = code + snap.last_error
+    return UploadRow(
+        upload_id=snap.upload_id,
+        name=Path(snap.path).name or snap.title,
+        state=snap.state,
+        phase=phase if active else "",
+        fraction=fraction,
+        speed=human_speed(speed) if active else "-",
+        eta=human_duration(eta),
+        parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total else "-",
+        retries=snap.retries,
+        error=error,
+    )
