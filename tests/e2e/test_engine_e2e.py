@@ -327,3 +327,35 @@ async def test_an_upload_running_elsewhere_is_left_alone(
         await asyncio.wait_for(second.wait_idle(), 30)
         assert second.snapshot(upload_id).state is UploadState.DONE
     assert not (other.checkpoint_dir / f"{upload_id}.lock").exists()
+
+
+async def test_limits_change_while_uploads_run(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox()
+    files = [make_video(tmp_path / "videos", f"l{i}.mp4", 4 * MIB) for i in range(3)]
+    h = harness(sandbox, max_uploads=1, max_parts=1, bandwidth=1 * MIB)
+    active: set[str] = set()
+    peak_before = 0
+
+    def concurrency() -> int:
+        for event in h.events:
+            if event.kind == "state":
+                (active.add if event.new.is_active else active.discard)(event.upload_id)
+        h.events.clear()
+        return len(active)
+
+    async with h as engine:
+        ids = [engine.add(p, META.with_title(f"l{i}")) for i, (p, _) in enumerate(files)]
+        for _ in range(10):
+            await asyncio.sleep(0.1)
+            peak_before = max(peak_before, concurrency())
+        assert engine.snapshot(ids[0]).state is UploadState.UPLOADING  # slowed by the cap
+        assert peak_before == 1
+        engine.set_limits(max_uploads=3, max_parts=6, bandwidth=0)
+        assert [e.kind for e in h.events][-1] == "limits"
+        start = time.monotonic()
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert time.monotonic() - start < 5  # the cap is gone: no longer 4 s a file
+        assert [engine.snapshot(i).state for i in ids] == [UploadState.DONE] * 3
+    assert len(sandbox.videos()) == 3
