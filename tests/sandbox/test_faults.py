@@ -83,3 +83,26 @@ def test_bandwidth_cap_and_latency(sandbox: SandboxThread) -> None:
     started = time.monotonic()
     upload.bucket().head_object(upload.key)
     assert time.monotonic() - started >= 0.3
+
+
+def test_stopping_does_not_wait_for_a_throttled_upload(make_sandbox: Any) -> None:
+    import threading
+
+    sb = make_sandbox(faults="oss.put_object=bandwidth:100KB")
+    upload = create_upload(sb, "0" * 32, 10)
+    outcome: list[object] = []
+
+    def slow_put() -> None:
+        try:
+            outcome.append(upload.bucket().put_object(upload.key, b"s" * 3_000_000))
+        except oss2.exceptions.OssError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=slow_put, daemon=True)
+    worker.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    sb.stop()
+    assert time.monotonic() - started < 5.0  # 3 MB at 100 KB/s would take 30 s
+    worker.join(timeout=10)
+    assert isinstance(outcome[0], oss2.exceptions.RequestError)  # cut off, not completed

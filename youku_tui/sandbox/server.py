@@ -29,6 +29,7 @@ from youku_tui.sandbox.store import Store, StsGrant
 from youku_tui.sandbox.youku_api import SANDBOX_BUCKET, SANDBOX_CLIENT_ID, YoukuApi, YoukuError
 
 log = logging.getLogger(__name__)
+STOP_GRACE = 2.0  # seconds in-flight requests get to finish when the sandbox stops
 _T = TypeVar("_T")
 
 
@@ -84,7 +85,10 @@ class Sandbox:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         # No access log: signed URLs and form bodies carry tokens.
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # shutdown_timeout: stopping must not wait a minute for a throttled upload to end.
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=STOP_GRACE
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=256)
         await site.start()
