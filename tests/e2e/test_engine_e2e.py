@@ -359,3 +359,31 @@ async def test_limits_change_while_uploads_run(
         assert time.monotonic() - start < 5  # the cap is gone: no longer 4 s a file
         assert [engine.snapshot(i).state for i in ids] == [UploadState.DONE] * 3
     assert len(sandbox.videos()) == 3
+
+
+async def test_watch_password_is_never_stored_and_must_be_given_again(
+    sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    path, _ = make_video(tmp_path / "videos", "pw.mp4", 300 * 1024)
+    meta = VideoMetadata(
+        title="Private",
+        tags=("test", "pw"),
+        public_type=PublicType.PASSWORD,
+        watch_password="Pw12345",
+    )
+    h = harness(sandbox)
+    async with h as engine:
+        upload_id = engine.add(path, meta, start=False)  # saved, not created yet
+    assert "Pw12345" not in (h.checkpoint_dir / f"{upload_id}.toml").read_text()
+    async with h as engine:
+        engine.load_checkpoints(start=True)
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        snap = engine.snapshot(upload_id)
+        assert snap.state is UploadState.FAILED
+        assert "watch_password" in snap.last_error and "again" in snap.last_error
+    assert sandbox.stats()["api.create"] == 0
+    async with h as engine:
+        engine.load_checkpoints(start=True, watch_password="Pw12345")
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(upload_id).state is UploadState.DONE
+    assert sandbox.videos()[0]["public_type"] == "password"

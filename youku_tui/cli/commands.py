@@ -13,9 +13,7 @@ configuration (nothing sent); 130 / 143 stopped by Ctrl-C / SIGTERM (checkpoints
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -207,12 +205,18 @@ class _Stopper:
         self.signal: int | None = None
 
     def __enter__(self) -> _Stopper:
+        import asyncio
+        import signal
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop, sig)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        import asyncio
+        import signal
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -226,6 +230,8 @@ class _Stopper:
 
     @property
     def exit_code(self) -> int | None:
+        import signal
+
         if self.signal is None:
             return None
         return EXIT_SIGTERM if self.signal == signal.SIGTERM else EXIT_SIGINT
@@ -280,6 +286,8 @@ async def _drive(
 
 
 def _run_async(coro_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    import asyncio
+
     return asyncio.run(coro_factory())
 
 

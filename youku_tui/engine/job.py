@@ -352,8 +352,8 @@ class UploadJob:
                 [
                     FieldProblem(
                         "watch_password",
-                        "is never stored in checkpoints; cancel this upload and add the file "
-                        "again with its password",
+                        "is never stored in checkpoints: give it again "
+                        "(`youku-tui resume --password ...`) or add the file again",
                     )
                 ]
             )
