@@ -50,7 +50,9 @@ class HeaderStats(Horizontal):
     DEFAULT_CSS = """
     HeaderStats { height: 2; background: $panel; }
     HeaderStats > #totals { width: 1fr; height: 2; padding: 0 1; }
-    HeaderStats > Sparkline { width: 20%; min-width: 10; max-width: 40; height: 2; margin-right: 1; }
+    HeaderStats > Sparkline {
+        width: 20%; min-width: 10; max-width: 40; height: 2; margin-right: 1;
+    }
     """
 
     def __init__(self) -> None:

@@ -1,0 +1,185 @@
+"""The whole path, by keys, against the sandbox with the real engine.
+
+Pick three files in the browser, describe them once, start, watch them committed; pause and
+resume one; a broken rule blocks the start and says why; a refused upload shows Youku's
+code and can be retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from conftest import make_config
+from textual.pilot import Pilot
+
+from youku_tui.api.client import YoukuClient
+from youku_tui.api.retry import RetryPolicy
+from youku_tui.config import Config, EngineSettings, MetadataDefaults
+from youku_tui.engine.manager import UploadEngine
+from youku_tui.engine.states import UploadState
+from youku_tui.sandbox import SandboxThread
+from youku_tui.tui.app import YoukuApp
+from youku_tui.tui.bridge import EngineBridge
+from youku_tui.tui.screens.browser import BrowserScreen
+from youku_tui.tui.screens.dashboard import DashboardScreen
+from youku_tui.tui.screens.metadata_form import MetadataFormScreen
+from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
+from youku_tui.tui.widgets.dashboard.upload_list import UploadList
+
+KIB = 1024
+
+
+def make_videos(folder: Path, sizes: dict[str, int]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, size in sizes.items():
+        path = folder / name
+        path.write_bytes(os.urandom(size))  # unique bytes: never a duplicate upload
+        paths.append(path)
+    return paths
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    sandbox: SandboxThread, tmp_path: Path, config: Config, paths: list[Path]
+) -> AsyncIterator[tuple[YoukuApp, Pilot[str], UploadEngine]]:
+    bridge = EngineBridge()
+    settings = EngineSettings(max_uploads=3, max_parts=4, part_size=100 * KIB)
+    client = YoukuClient(
+        sandbox.credentials,
+        api_base=sandbox.api_base,
+        retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
+    )
+    async with client:
+        engine = UploadEngine(client, tmp_path / "checkpoints", settings, bridge.sink)
+        async with engine:
+            app = YoukuApp(engine, bridge, config, paths=paths)
+            async with app.run_test(size=(80, 24)) as pilot:
+                yield app, pilot, engine
+
+
+async def wait_until(
+    pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 30.0
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the condition")
+        await pilot.pause(0.05)
+
+
+def states(engine: UploadEngine) -> dict[str, UploadState]:
+    return {Path(s.path).name: s.state for s in engine.snapshots()}
+
+
+async def open_listing(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+    await wait_until(pilot, lambda: app.screen.listing is not None)
+
+
+async def test_pick_three_describe_once_start_all_committed(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    folder = tmp_path / "videos"
+    make_videos(folder, {"a.mp4": 300 * KIB, "b.mov": 250 * KIB, "c.mkv": 120 * KIB})
+    (folder / "readme.txt").write_text("not a video")
+    async with running_app(sandbox, tmp_path, make_config(), [folder]) as (app, pilot, engine):
+        await open_listing(pilot)
+        await pilot.press("space", "space", "space")  # pick the three videos one by one
+        assert len(app.picked) == 3
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await pilot.press("end", *"-{index}")  # title template: "{stem}-{index}"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_until(
+            pilot,
+            lambda: (
+                len(engine.snapshots()) == 3
+                and all(s is UploadState.DONE for s in states(engine).values())
+            ),
+        )
+        await pilot.pause(0.6)  # one paint tick
+        rows = app.screen.query_one(UploadList).rows
+        assert [r.state for r in rows] == [UploadState.DONE] * 3
+        detail = app.screen.query_one(DetailPane)
+        assert "video_id" in detail._text and "v.youku.com/v_show/id_" in detail._text
+    titles = sorted(v["title"] for v in sandbox.videos())
+    assert titles == ["a-1", "b-2", "c-3"]
+    assert all(v["tags"] in (["travel", "2026"], "travel,2026") for v in sandbox.videos())
+
+
+async def test_pause_and_resume_one_upload(
+    make_sandbox: Callable[..., SandboxThread], tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.*=bandwidth:100KB")
+    [slow] = make_videos(tmp_path / "v", {"slow.mp4": 800 * KIB})
+    async with running_app(sandbox, tmp_path, make_config(), [slow]) as (app, pilot, engine):
+        await open_listing(pilot)
+        assert slow in app.picked  # a file given on the command line is picked
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: states(engine).get("slow.mp4") is UploadState.UPLOADING)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: states(engine)["slow.mp4"] is UploadState.PAUSED)
+        await pilot.pause(0.6)
+        assert app.screen.query_one(UploadList).rows[0].state is UploadState.PAUSED
+        sandbox.set_faults("")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: states(engine)["slow.mp4"] is UploadState.DONE)
+    assert len(sandbox.videos()) == 1
+
+
+async def test_broken_rule_blocks_start_and_says_why(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    [clip] = make_videos(tmp_path / "v", {"clip.mp4": 100 * KIB})
+    config = make_config()
+    config = Config(tui=config.tui, defaults=MetadataDefaults(tags=()))  # no tags: rule broken
+    async with running_app(sandbox, tmp_path, config, [clip]) as (app, pilot, engine):
+        await open_listing(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MetadataFormScreen)  # still here
+        assert engine.snapshots() == []
+        messages = [n.message for n in app._notifications]
+        assert any("Cannot start: tags at least one tag is required" in m for m in messages)
+        summary = str(app.screen.query_one("#summary").render())
+        assert "cannot start: fix tags" in summary
+        assert app.focused is not None and app.focused.id == "tags"  # taken to the field
+        await pilot.press(*"holiday")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_until(pilot, lambda: states(engine).get("clip.mp4") is UploadState.DONE)
+
+
+async def test_refused_upload_shows_youku_error_and_retries(
+    make_sandbox: Callable[..., SandboxThread], tmp_path: Path
+) -> None:
+    # 120010111 (duplicate upload) is a rejected input: no automatic retry.
+    sandbox = make_sandbox(faults="api.create=youku:120010111#1")
+    [clip] = make_videos(tmp_path / "v", {"dup.mp4": 100 * KIB})
+    async with running_app(sandbox, tmp_path, make_config(), [clip]) as (app, pilot, engine):
+        await open_listing(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: states(engine).get("dup.mp4") is UploadState.FAILED)
+        await pilot.pause(0.6)
+        row = app.screen.query_one(UploadList).rows[0]
+        assert "120010111" in row.error
+        detail = app.screen.query_one(DetailPane)._text
+        assert "120010111" in detail
+        await pilot.press("r")
+        await wait_until(pilot, lambda: states(engine)["dup.mp4"] is UploadState.DONE)
+    assert len(sandbox.videos()) == 1
