@@ -387,3 +387,28 @@ async def test_watch_password_is_never_stored_and_must_be_given_again(
         await asyncio.wait_for(engine.wait_idle(), 30)
         assert engine.snapshot(upload_id).state is UploadState.DONE
     assert sandbox.videos()[0]["public_type"] == "password"
+
+
+async def test_dead_upload_session_fails_clearly_and_retry_creates_a_new_one(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(
+        sts_ttl=2.0, faults="api.get_sts=youku:120010223,oss.upload_part=bandwidth:500KB"
+    )
+    path, md5 = make_video(tmp_path / "videos", "gone.mp4", 4 * MIB)
+    h = harness(sandbox, max_parts=2)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        snap = engine.snapshot(upload_id)
+        assert snap.state is UploadState.FAILED
+        assert snap.last_error_code == "120010223"
+        assert "creates a new upload" in snap.last_error
+        first_video = engine.store.load(upload_id).video_id
+        assert first_video == ""  # the dead session was forgotten
+        sandbox.set_faults("")
+        engine.retry(upload_id)
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(upload_id).state is UploadState.DONE
+    assert sandbox.stats()["api.create"] == 2
+    assert sandbox.videos()[0]["md5"] == md5

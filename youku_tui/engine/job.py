@@ -217,6 +217,7 @@ class UploadJob:
         try:
             await self._run_phases()
         except (asyncio.CancelledError, TransferStopped) as exc:
+            self._stop.set()  # also when cancelled from outside: part threads must stop too
             # A cancel is settled by cancel_cleanup (it aborts the multipart upload first).
             kind = self._requested_stop()
             if kind is not S.CANCELLED:
@@ -371,6 +372,9 @@ class UploadJob:
         cp.endpoint = created.sts.endpoint
         cp.forget_transfer()
         self._stored_bytes = 0
+        if self._target is not None:  # bound to the previous session's object
+            self._target.close()
+            self._target = None
         self._set_sts(created.sts)
         self.save_now()
 
