@@ -94,6 +94,10 @@ class SandboxProcess:
         answer.raise_for_status()
         return dict(answer.json())
 
+    def cpu_seconds(self) -> float:
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=60)
@@ -177,9 +181,17 @@ def main(argv: list[str]) -> int:
             ]
         ):
             answer = sandbox.create(md5, size, n)
+            cpu_before = sandbox.cpu_seconds()
             seconds = timed(lambda a=answer, u=upload: u(a, source))  # type: ignore[misc]
+            cpu = sandbox.cpu_seconds() - cpu_before
             results.append((label, seconds))
-            print(f"  {label:32s} {size / MIB / seconds:8.0f} MiB/s  ({seconds:.2f} s)", flush=True)
+            # Sandbox CPU per wall second well under its cores means the client set the pace.
+            print(
+                f"  {label:32s} {size / MIB / seconds:8.0f} MiB/s  ({seconds:.2f} s; sandbox "
+                f"CPU {cpu:.2f} s = {cpu / seconds * 100:.0f}% of one core)",
+                flush=True,
+            )
+        print(f"  (load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         ceiling = results[0][1]
         for label, seconds in results[1:]:
             print(f"  {label:32s} {ceiling / seconds * 100:7.0f} % of the curl ceiling")

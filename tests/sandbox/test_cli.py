@@ -16,8 +16,16 @@ from tests.sandbox.helpers import make_file
 
 def start_process(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "youku_tui", "sandbox", "--print-env", "--data", str(data_dir),
-         *extra],
+        [
+            sys.executable,
+            "-m",
+            "youku_tui",
+            "sandbox",
+            "--print-env",
+            "--data",
+            str(data_dir),
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -27,7 +35,7 @@ def start_process(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], d
     for _ in range(4):
         line = proc.stdout.readline()
         assert line.startswith("export "), line
-        name, _eq, value = line[len("export "):].strip().partition("=")
+        name, _eq, value = line[len("export ") :].strip().partition("=")
         env[name] = shlex.split(value)[0]
     return proc, env
 
@@ -43,8 +51,12 @@ def stop_process(proc: subprocess.Popen[str]) -> str:
 def test_print_env_then_upload_with_the_product(tmp_path: Path) -> None:
     proc, env = start_process(tmp_path / "sb")
     try:
-        assert set(env) == {"YOUKU_API_BASE", "YOUKU_CLIENT_ID", "YOUKU_ACCESS_TOKEN",
-                            "YOUKU_REFRESH_TOKEN"}
+        assert set(env) == {
+            "YOUKU_API_BASE",
+            "YOUKU_CLIENT_ID",
+            "YOUKU_ACCESS_TOKEN",
+            "YOUKU_REFRESH_TOKEN",
+        }
         video = tmp_path / "holiday.mp4"
         md5 = make_file(video, 600_000)
         upload = subprocess.run(
@@ -67,9 +79,20 @@ def test_print_env_then_upload_with_the_product(tmp_path: Path) -> None:
 
 def test_bad_fault_spec_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "youku_tui", "sandbox", "--data", str(tmp_path),
-         "--faults", "oss.get=teapot"],
-        capture_output=True, text=True, timeout=30, check=False,
+        [
+            sys.executable,
+            "-m",
+            "youku_tui",
+            "sandbox",
+            "--data",
+            str(tmp_path),
+            "--faults",
+            "oss.get=teapot",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 2
     assert "teapot" in result.stderr

@@ -24,9 +24,18 @@ def test_four_uploads_at_once_stay_small(tmp_path: Path) -> None:
     source = tmp_path / "big.mp4"
     md5 = make_file(source, SIZE)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "youku_tui", "sandbox", "--print-env", "--data",
-         str(tmp_path / "sb")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "youku_tui",
+            "sandbox",
+            "--print-env",
+            "--data",
+            str(tmp_path / "sb"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -35,11 +44,19 @@ def test_four_uploads_at_once_stay_small(tmp_path: Path) -> None:
             name, _eq, value = proc.stdout.readline()[7:].strip().partition("=")
             env[name] = shlex.split(value)[0]
         answers = [
-            httpx.post(f"{env['YOUKU_API_BASE']}/uploads/create.json", data={
-                "client_id": env["YOUKU_CLIENT_ID"], "access_token": env["YOUKU_ACCESS_TOKEN"],
-                "file_name": f"f{n}.mp4", "file_md5": md5, "file_size": str(SIZE),
-                "title": "memory", "tags": "memory", "isnew": "1",
-            }).json()
+            httpx.post(
+                f"{env['YOUKU_API_BASE']}/uploads/create.json",
+                data={
+                    "client_id": env["YOUKU_CLIENT_ID"],
+                    "access_token": env["YOUKU_ACCESS_TOKEN"],
+                    "file_name": f"f{n}.mp4",
+                    "file_md5": md5,
+                    "file_size": str(SIZE),
+                    "title": "memory",
+                    "tags": "memory",
+                    "isnew": "1",
+                },
+            ).json()
             for n in range(4)
         ]
         process = psutil.Process(proc.pid)
@@ -52,8 +69,9 @@ def test_four_uploads_at_once_stay_small(tmp_path: Path) -> None:
                 peak = max(peak, process.memory_info().rss)
 
         def upload(answer: dict[str, str]) -> None:
-            auth = oss2.StsAuth(answer["temp_access_id"], answer["temp_access_secret"],
-                                answer["security_token"])
+            auth = oss2.StsAuth(
+                answer["temp_access_id"], answer["temp_access_secret"], answer["security_token"]
+            )
             bucket = oss2.Bucket(auth, answer["endpoint"], answer["oss_bucket"])
             bucket.put_object_from_file(answer["oss_object"], str(source))
 

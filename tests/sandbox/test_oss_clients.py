@@ -79,12 +79,19 @@ def test_oss2_v4_signature(sandbox: SandboxThread, tmp_path: Path) -> None:
         upload.answer["security_token"],
     )
     bucket = oss2.Bucket(
-        oss2.ProviderAuthV4(provider), upload.answer["endpoint"], upload.bucket_name,
+        oss2.ProviderAuthV4(provider),
+        upload.answer["endpoint"],
+        upload.bucket_name,
         region="cn-sandbox",
     )
     oss2.resumable_upload(
-        bucket, upload.key, str(path), store=oss2.ResumableStore(root=str(tmp_path)),
-        multipart_threshold=200_000, part_size=200_000, num_threads=2,
+        bucket,
+        upload.key,
+        str(path),
+        store=oss2.ResumableStore(root=str(tmp_path)),
+        multipart_threshold=200_000,
+        part_size=200_000,
+        num_threads=2,
     )
     assert bucket.get_object(upload.key).read() == path.read_bytes()
     commit(sandbox, upload)

@@ -112,8 +112,9 @@ def test_content_md5_mismatch_is_invalid_digest(sandbox: SandboxThread) -> None:
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     for call in (
         lambda: bucket.put_object(upload.key, b"data", headers={"Content-MD5": wrong}),
-        lambda: bucket.upload_part(upload.key, upload_id, 1, b"data",
-                                   headers={"Content-MD5": wrong}),
+        lambda: bucket.upload_part(
+            upload.key, upload_id, 1, b"data", headers={"Content-MD5": wrong}
+        ),
     ):
         with pytest.raises(oss2.exceptions.OssError) as info:
             call()
@@ -159,8 +160,10 @@ def test_reuploaded_and_skipped_parts_assemble_correctly(sandbox: SandboxThread)
     """Parts are folded into the object as they arrive; Complete must still honour its list."""
     upload, bucket, upload_id = start(sandbox)
     first, second, third, again = (bytes([n]) * PART for n in (1, 2, 3, 4))
-    etags = {n: bucket.upload_part(upload.key, upload_id, n, d).etag
-             for n, d in ((1, first), (2, second), (3, third))}
+    etags = {
+        n: bucket.upload_part(upload.key, upload_id, n, d).etag
+        for n, d in ((1, first), (2, second), (3, third))
+    }
     time.sleep(0.2)  # let the background fold take parts 1..3
     etags[2] = bucket.upload_part(upload.key, upload_id, 2, again).etag
     result = bucket.complete_multipart_upload(
@@ -170,8 +173,10 @@ def test_reuploaded_and_skipped_parts_assemble_correctly(sandbox: SandboxThread)
     assert result.crc == crc64.xz(first + again + third)
 
     upload, bucket, upload_id = start(sandbox)
-    etags = {n: bucket.upload_part(upload.key, upload_id, n, d).etag
-             for n, d in ((1, first), (2, second), (3, third))}
+    etags = {
+        n: bucket.upload_part(upload.key, upload_id, n, d).etag
+        for n, d in ((1, first), (2, second), (3, third))
+    }
     bucket.complete_multipart_upload(
         upload.key, upload_id, [PartInfo(1, etags[1]), PartInfo(3, etags[3])]
     )

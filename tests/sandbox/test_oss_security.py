@@ -38,7 +38,9 @@ def test_v4_wrong_secret_is_signature_does_not_match(sandbox: SandboxThread) -> 
         upload.answer["temp_access_id"], "wrong", upload.answer["security_token"]
     )
     bucket = oss2.Bucket(
-        oss2.ProviderAuthV4(provider), upload.answer["endpoint"], upload.bucket_name,
+        oss2.ProviderAuthV4(provider),
+        upload.answer["endpoint"],
+        upload.bucket_name,
         region="cn-sandbox",
     )
     error = refused(lambda: bucket.put_object(upload.key, DATA))
@@ -75,16 +77,19 @@ def test_expired_credentials_then_renewed(make_sandbox: Any) -> None:
     error = refused(lambda: upload.bucket().put_object(upload.key, DATA))
     assert (error.status, error.code) == (403, "SecurityTokenExpired")
     renewed = api_call(
-        sb, "/uploads/get_sts_inf.json", upload_token=upload.upload_token,
-        oss_bucket=upload.bucket_name, oss_object=upload.key,
+        sb,
+        "/uploads/get_sts_inf.json",
+        upload_token=upload.upload_token,
+        oss_bucket=upload.bucket_name,
+        oss_object=upload.key,
     )
     assert renewed.status_code == 200, renewed.text
     fresh = renewed.json()
     assert fresh["temp_access_id"] != upload.answer["temp_access_id"]
     bucket = oss2.Bucket(
-        oss2.StsAuth(fresh["temp_access_id"], fresh["temp_access_secret"],
-                     fresh["security_token"]),
-        fresh["endpoint"], upload.bucket_name,
+        oss2.StsAuth(fresh["temp_access_id"], fresh["temp_access_secret"], fresh["security_token"]),
+        fresh["endpoint"],
+        upload.bucket_name,
     )
     assert bucket.put_object(upload.key, DATA).status == 200
 
@@ -154,7 +159,8 @@ def test_client_vanishing_mid_body_leaves_no_trace(
     with socket.create_connection(("127.0.0.1", sandbox.port)) as conn:
         conn.sendall(
             f"PUT {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Content-Length: 1000000\r\n\r\n".encode() + b"x" * 300_000
+            "Content-Length: 1000000\r\n\r\n".encode()
+            + b"x" * 300_000
         )
         time.sleep(0.2)
     time.sleep(0.3)

@@ -30,13 +30,18 @@ def test_restart_keeps_tokens_sessions_and_uploads(tmp_path: Path) -> None:
     with SandboxThread(data_dir=data_dir) as sb:
         assert sb.credentials.access_token == creds.access_token
         renewed = api_call(
-            sb, "/uploads/get_sts_inf.json", upload_token=upload.upload_token,
-            oss_bucket=upload.bucket_name, oss_object=upload.key,
+            sb,
+            "/uploads/get_sts_inf.json",
+            upload_token=upload.upload_token,
+            oss_bucket=upload.bucket_name,
+            oss_object=upload.key,
         ).json()
         bucket = oss2.Bucket(
-            oss2.StsAuth(renewed["temp_access_id"], renewed["temp_access_secret"],
-                         renewed["security_token"]),
-            renewed["endpoint"], upload.bucket_name,
+            oss2.StsAuth(
+                renewed["temp_access_id"], renewed["temp_access_secret"], renewed["security_token"]
+            ),
+            renewed["endpoint"],
+            upload.bucket_name,
         )
         listed = bucket.list_parts(upload.key, upload_id)
         assert [(p.part_number, p.etag) for p in listed.parts] == [(1, etag1)]

@@ -24,8 +24,16 @@ def test_create_answers_201_with_sts(sandbox: SandboxThread) -> None:
     response = create(sandbox)
     assert response.status_code == 201
     body = response.json()
-    for name in ("video_id", "upload_token", "oss_bucket", "oss_object", "temp_access_id",
-                 "temp_access_secret", "security_token", "expire_time"):
+    for name in (
+        "video_id",
+        "upload_token",
+        "oss_bucket",
+        "oss_object",
+        "temp_access_id",
+        "temp_access_secret",
+        "security_token",
+        "expire_time",
+    ):
         assert body[name]
     assert body["endpoint"] == sandbox.api_base
     assert body["expire_time"].endswith("Z")
@@ -61,7 +69,9 @@ def test_field_rules(sandbox: SandboxThread, field: str, value: str, code: int) 
 
 def test_watch_password_rule(sandbox: SandboxThread) -> None:
     assert youku_code(create(sandbox, public_type="password")) == 120010145
-    assert youku_code(create(sandbox, public_type="password", watch_password="no way!")) == 120010145
+    assert (
+        youku_code(create(sandbox, public_type="password", watch_password="no way!")) == 120010145
+    )
     assert create(sandbox, public_type="password", watch_password="abc123").status_code == 201
     assert "watch_password" not in str(sandbox.videos())
 
@@ -95,8 +105,11 @@ def test_token_expiry_and_refresh(make_sandbox: Any) -> None:
     assert youku_code(create(sb)) == 1009
     refresh = httpx.post(
         f"{sb.api_base}/oauth2/token.json",
-        data={"client_id": old.client_id, "grant_type": "refresh_token",
-              "refresh_token": old.refresh_token},
+        data={
+            "client_id": old.client_id,
+            "grant_type": "refresh_token",
+            "refresh_token": old.refresh_token,
+        },
     )
     assert refresh.status_code == 200
     body = refresh.json()
@@ -144,14 +157,27 @@ def test_commit_checks_size_and_md5(sandbox: SandboxThread) -> None:
 
 def test_get_sts_inf_checks(sandbox: SandboxThread) -> None:
     upload = create_upload(sandbox, MD5, len(DATA))
-    good = {"upload_token": upload.upload_token, "oss_bucket": upload.bucket_name,
-            "oss_object": upload.key}
+    good = {
+        "upload_token": upload.upload_token,
+        "oss_bucket": upload.bucket_name,
+        "oss_object": upload.key,
+    }
     answer = api_call(sandbox, "/uploads/get_sts_inf.json", **good)
     assert answer.status_code == 200
     assert answer.json()["upload_token"] == upload.upload_token
-    assert youku_code(api_call(sandbox, "/uploads/get_sts_inf.json",
-                               **{**good, "upload_token": "nope"})) == 120010005
-    assert youku_code(api_call(sandbox, "/uploads/get_sts_inf.json",
-                               **{**good, "oss_object": "other"})) == 1013
-    assert youku_code(api_call(sandbox, "/uploads/get_sts_inf.json",
-                               upload_token=upload.upload_token)) == 1012
+    assert (
+        youku_code(
+            api_call(sandbox, "/uploads/get_sts_inf.json", **{**good, "upload_token": "nope"})
+        )
+        == 120010005
+    )
+    assert (
+        youku_code(
+            api_call(sandbox, "/uploads/get_sts_inf.json", **{**good, "oss_object": "other"})
+        )
+        == 1013
+    )
+    assert (
+        youku_code(api_call(sandbox, "/uploads/get_sts_inf.json", upload_token=upload.upload_token))
+        == 1012
+    )

@@ -99,8 +99,9 @@ def status_error(status: int) -> OssError:
         503: ("ServiceUnavailable", "Please reduce your request rate."),
         504: ("GatewayTimeout", "Injected fault."),
     }
-    code, message = known.get(status, ("InternalError" if status >= 500 else "InvalidArgument",
-                                       "Injected fault."))
+    code, message = known.get(
+        status, ("InternalError" if status >= 500 else "InvalidArgument", "Injected fault.")
+    )
     return OssError(status, code, message)
 
 
@@ -216,8 +217,11 @@ class OssService:
                 400, "InvalidArgument", f"Authorization header is invalid: {exc}"
             ) from exc
         if claim is None:
-            raise OssError(403, "AccessDenied", "You have no right to access this object "
-                           "because of bucket acl.")
+            raise OssError(
+                403,
+                "AccessDenied",
+                "You have no right to access this object because of bucket acl.",
+            )
         grant = self.grant_for(claim.access_key_id)
         if grant is None:
             raise OssError(
@@ -294,11 +298,13 @@ class OssService:
         request = call.request
         length = request.content_length
         if length is None and request.headers.get("Transfer-Encoding", "") != "chunked":
-            raise OssError(411, "MissingContentLength", "You must provide the Content-Length "
-                           "HTTP header.")
+            raise OssError(
+                411, "MissingContentLength", "You must provide the Content-Length HTTP header."
+            )
         if length is not None and length > MAX_OBJECT_SIZE:
-            raise OssError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum "
-                           "allowed size.")
+            raise OssError(
+                400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."
+            )
         expected_md5 = self._content_md5(request)
         body = await receive_to_file(request, self.store.new_temp_path(), self.io, call.throttle)
         if expected_md5 is not None and expected_md5 != body.md5:
@@ -368,8 +374,7 @@ class OssService:
     def _object(self, call: OssCall) -> ObjectInfo:
         info = self.store.objects.get((call.bucket, call.key))
         if info is None:
-            raise OssError(404, "NoSuchKey", "The specified key does not exist.",
-                           {"Key": call.key})
+            raise OssError(404, "NoSuchKey", "The specified key does not exist.", {"Key": call.key})
         return info
 
     def _object_headers(self, call: OssCall, info: ObjectInfo) -> dict[str, str]:
@@ -469,8 +474,11 @@ class OssService:
         except ValueError:
             number = 0
         if not 1 <= number <= MAX_PART_NUMBER:
-            raise OssError(400, "InvalidArgument", "Part number must be an integer between 1 "
-                           "and 10000, inclusive.")
+            raise OssError(
+                400,
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive.",
+            )
         self.part_log.setdefault(upload.upload_id, []).append(number)
         body = await self._receive(call)
         if self.store.uploads.get(upload.upload_id) is not upload or upload.completing:
@@ -543,15 +551,17 @@ class OssService:
         raw = await request.read()
         if request.headers.get("x-oss-complete-all", "").lower() == "yes":
             if raw.strip():
-                raise OssError(400, "InvalidArgument", "x-oss-complete-all must come without "
-                               "a body.")
+                raise OssError(
+                    400, "InvalidArgument", "x-oss-complete-all must come without a body."
+                )
             wanted = [xml.CompletePart(n, upload.parts[n].etag) for n in sorted(upload.parts)]
         else:
             try:
                 wanted = xml.parse_complete_body(raw)
             except xml.MalformedXML as exc:
-                raise OssError(400, "MalformedXML", "The XML you provided was not "
-                               "well-formed.") from exc
+                raise OssError(
+                    400, "MalformedXML", "The XML you provided was not well-formed."
+                ) from exc
         if upload.completing:
             raise no_such_upload()
         parts = self._check_complete(upload, wanted)
@@ -580,18 +590,20 @@ class OssService:
         )
 
     @staticmethod
-    def _check_complete(
-        upload: MultipartUpload, wanted: list[xml.CompletePart]
-    ) -> list[PartInfo]:
+    def _check_complete(upload: MultipartUpload, wanted: list[xml.CompletePart]) -> list[PartInfo]:
         if not wanted:
             raise OssError(400, "MalformedXML", "The XML you provided was not well-formed.")
         parts: list[PartInfo] = []
         previous = 0
         for item in wanted:
             if item.part_number <= previous:
-                raise OssError(400, "InvalidPartOrder", "The list of parts was not in "
-                               "ascending order. Parts list must be specified in order by part "
-                               "number.")
+                raise OssError(
+                    400,
+                    "InvalidPartOrder",
+                    "The list of parts was not in "
+                    "ascending order. Parts list must be specified in order by part "
+                    "number.",
+                )
             previous = item.part_number
             part = upload.parts.get(item.part_number)
             if part is None or item.etag.strip('"').upper() != part.md5_hex.upper():
@@ -694,23 +706,29 @@ class OssService:
         max_uploads = _int_param(query, "max-uploads", 1000, 1, 1000)
         # The STS grant only covers one object: list the uploads of that object only.
         candidates = sorted(
-            (u for u in self.store.uploads.values()
-             if u.bucket == call.bucket and u.key == grant.key and u.key.startswith(prefix)
-             and not u.completing),
+            (
+                u
+                for u in self.store.uploads.values()
+                if u.bucket == call.bucket
+                and u.key == grant.key
+                and u.key.startswith(prefix)
+                and not u.completing
+            ),
             key=lambda u: (u.key, u.upload_id),
         )
         if key_marker:
             candidates = [
-                u for u in candidates
-                if u.key > key_marker or (u.key == key_marker and id_marker
-                                          and u.upload_id > id_marker)
+                u
+                for u in candidates
+                if u.key > key_marker
+                or (u.key == key_marker and id_marker and u.upload_id > id_marker)
             ]
         uploads: list[MultipartUpload] = []
         prefixes: list[str] = []
         for upload in candidates:
             if len(uploads) + len(prefixes) >= max_uploads:
                 break
-            rest = upload.key[len(prefix):]
+            rest = upload.key[len(prefix) :]
             if delimiter and delimiter in rest:
                 common = prefix + rest.split(delimiter, 1)[0] + delimiter
                 if common not in prefixes:

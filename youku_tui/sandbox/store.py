@@ -260,4 +260,3 @@ class Store:
 
     def remove_upload(self, upload_id: str) -> None:
         shutil.rmtree(self.upload_dir(upload_id), ignore_errors=True)
-

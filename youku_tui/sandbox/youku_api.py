@@ -171,8 +171,11 @@ class YoukuApi:
         if not given:
             raise YoukuError(1007)
         found = next(
-            (t for t in self.store.state.access_tokens
-             if secrets.compare_digest(t.token.encode(), given.encode())),
+            (
+                t
+                for t in self.store.state.access_tokens
+                if secrets.compare_digest(t.token.encode(), given.encode())
+            ),
             None,
         )
         if found is None:
@@ -252,16 +255,17 @@ class YoukuApi:
         file_md5 = params["file_md5"]
         file_size = int(params["file_size"])
         state = self.store.state
-        if any(v["md5"] == file_md5 and v["client_id"] == SANDBOX_CLIENT_ID
-               for v in state.videos):
+        if any(v["md5"] == file_md5 and v["client_id"] == SANDBOX_CLIENT_ID for v in state.videos):
             raise YoukuError(CODE_DUPLICATE)
         state.video_counter += 1
         video_id = "X" + base64.b64encode(str(400_000_000 + state.video_counter).encode()).decode()
         upload_token = secrets.token_hex(16)
         ext_match = _EXT_RE.fullmatch(Path(params["file_name"]).suffix)
         ext = ext_match.group(0).lower() if ext_match else ""
-        key = f"ykupload/{time.strftime('%Y%m%d', time.gmtime())}/{video_id.rstrip('=')}/" \
-              f"{secrets.token_hex(6)}{ext}"
+        key = (
+            f"ykupload/{time.strftime('%Y%m%d', time.gmtime())}/{video_id.rstrip('=')}/"
+            f"{secrets.token_hex(6)}{ext}"
+        )
         session = UploadSession(
             upload_token=upload_token,
             video_id=video_id,
