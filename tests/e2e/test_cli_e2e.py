@@ -167,6 +167,8 @@ def test_sigterm_pauses_with_checkpoint_and_resume_finishes(
     path, md5 = make_video(tmp_path / "v", "term.mp4", 8 * MIB)
     process = _start_slow_upload(sandbox, path)
     _wait_for_stored_parts(4, process)
+    running = json_lines(run_cli(sandbox, "list", "--json").stdout)
+    assert [(r["in_use"], r["path"]) for r in running] == [(True, str(path))]
     start = time.monotonic()
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=10)

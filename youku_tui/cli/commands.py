@@ -430,6 +430,12 @@ def _list(args: argparse.Namespace) -> int:
     shown = [c for c in checkpoints if args.all or not c.state.is_terminal]
     for cp in shown:
         stored = sum(p.size for p in cp.parts.values()) if cp.object_crc64 is None else cp.size
+        in_use = False
+        if not cp.state.is_terminal:
+            lock = store.lock(cp.upload_id)
+            in_use = lock is None  # a running youku-tui (TUI or CLI) owns it
+            if lock is not None:
+                lock.release()
         if args.json:
             record = {
                 "upload_id": cp.upload_id,
@@ -441,12 +447,14 @@ def _list(args: argparse.Namespace) -> int:
                 "parts_done": len(cp.parts),
                 "video_id": cp.video_id,
                 "error": cp.last_error,
+                "in_use": in_use,
             }
             print(json.dumps(record, ensure_ascii=False))
         else:
             percent = 100 * stored / cp.size if cp.size else 0
+            state = "running" if in_use else str(cp.state)
             line = (
-                f"{cp.upload_id}  {cp.state!s:<10} {percent:5.1f}% of {human_bytes(cp.size):>10}"
+                f"{cp.upload_id}  {state:<10} {percent:5.1f}% of {human_bytes(cp.size):>10}"
                 f"  {cp.title}  ({cp.path})"
             )
             print(line + (f"\n    last error: {cp.last_error}" if cp.last_error else ""))
