@@ -51,7 +51,7 @@ class AsyncSlots:
             if future.done() and not future.cancelled():
                 self._used -= 1  # granted just as we were cancelled: give it back
                 self._wake()
-            else:
+            elif future in self._waiters:  # _wake may already have dropped a cancelled one
                 self._waiters.remove(future)
             raise
 
