@@ -82,6 +82,10 @@ class YoukuClient:
         uses it to report a TokenRefreshed event; ``on_tokens`` saves them)."""
         self._token_listeners.append(listener)
 
+    def remove_tokens_listener(self, listener: TokensCallback) -> None:
+        if listener in self._token_listeners:
+            self._token_listeners.remove(listener)
+
     @property
     def credentials(self) -> Credentials:
         return self._credentials

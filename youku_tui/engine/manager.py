@@ -169,6 +169,7 @@ class UploadEngine:
         self._report_progress(force=True)
         for job in self._jobs.values():
             job.close()
+        self._client.remove_tokens_listener(self._on_tokens)
         # Part threads of a paused upload stop within one chunk; do not wait for them.
         self._executor.shutdown(wait=False, cancel_futures=True)
 
