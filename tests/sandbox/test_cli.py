@@ -97,3 +97,42 @@ def test_bad_fault_spec_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "teapot" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_eval_print_env_in_background_returns(tmp_path: Path) -> None:
+    """`eval "$(youku-tui sandbox --print-env &)"` must not wait for the server to end."""
+    import psutil
+
+    data_dir = tmp_path / "eval-sb"
+    script = (
+        f'eval "$({shlex.quote(sys.executable)} -m youku_tui sandbox --print-env '
+        f'--data {shlex.quote(str(data_dir))} 2>/dev/null &)"; '
+        'curl -s "$YOUKU_API_BASE/sandbox/videos.json"'
+    )
+    try:
+        result = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=30, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith('{"total": 0')
+    finally:
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            if str(data_dir) in (proc.info["cmdline"] or []):
+                proc.terminate()
+                proc.wait(timeout=20)
+
+
+def test_unreadable_state_is_a_clear_error(tmp_path: Path) -> None:
+    data_dir = tmp_path / "sb"
+    data_dir.mkdir()
+    (data_dir / "state.json").write_text("{not json")
+    result = subprocess.run(
+        [sys.executable, "-m", "youku_tui", "sandbox", "--data", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "state.json is unreadable" in result.stderr
+    assert "Traceback" not in result.stderr

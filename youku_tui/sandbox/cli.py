@@ -1,8 +1,9 @@
 """``youku-tui sandbox``: serve the local Youku API and OSS endpoint until stopped.
 
-The banner goes to stderr; with ``--print-env`` the ``export`` lines go to stdout first (and
-are flushed at once), so ``eval "$(youku-tui sandbox --print-env & sleep 1)"`` or reading the
-first lines from a pipe works. Tokens are printed by ``--print-env`` only: that is its job.
+The banner goes to stderr; with ``--print-env`` the ``export`` lines go to stdout first, and
+stdout is then closed, so ``eval "$(youku-tui sandbox --print-env &)"`` returns as soon as
+the server listens (and leaves it running), and reading the first lines from a pipe works.
+Tokens are printed by ``--print-env`` only: that is its job.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import shlex
 import signal
 import sys
@@ -19,6 +21,7 @@ from typing import Any
 from youku_tui import paths
 from youku_tui.sandbox.faults import FaultPlan, FaultSpecError
 from youku_tui.sandbox.server import Sandbox
+from youku_tui.sandbox.store import StateFileError
 
 
 def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -80,6 +83,9 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
         asyncio.run(_serve(sandbox, print_env=args.print_env))
     except KeyboardInterrupt:
         pass
+    except StateFileError as exc:
+        print(f"youku-tui sandbox: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(
             f"youku-tui sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
@@ -94,6 +100,9 @@ async def _serve(sandbox: Sandbox, *, print_env: bool) -> None:
         if print_env:
             sys.stdout.write(env_lines(sandbox.env()))
             sys.stdout.flush()
+            # Close stdout so `eval "$(youku-tui sandbox --print-env &)"` gets its EOF and
+            # returns while the server keeps running in the background.
+            _detach_stdout()
         _banner(sandbox)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -106,6 +115,16 @@ async def _serve(sandbox: Sandbox, *, print_env: bool) -> None:
         await sandbox.stop()
 
 
+def _detach_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (embedded use): nothing to release
+    finally:
+        os.close(devnull)
+
+
 def _banner(sandbox: Sandbox) -> None:
     faults = f"\n  faults:    {sandbox.faults.spec}" if sandbox.faults.spec else ""
     print(
@@ -114,8 +133,8 @@ def _banner(sandbox: Sandbox) -> None:
         f"  OSS:       {sandbox.oss_endpoint} (bucket from uploads/create)\n"
         f"  videos:    {sandbox.api_base}/sandbox/videos.json\n"
         f"  data:      {sandbox.data_dir}{faults}\n"
-        "  Use it: run `youku-tui sandbox --print-env` and eval the export lines it prints,\n"
-        "  then `youku-tui upload FILE`. Stop with Ctrl-C.",
+        '  Use it: eval "$(youku-tui sandbox --print-env &)" in a shell, then\n'
+        "  `youku-tui upload FILE`; or `youku-tui --sandbox` alone. Stop with Ctrl-C.",
         file=sys.stderr,
         flush=True,
     )

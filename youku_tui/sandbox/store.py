@@ -37,6 +37,10 @@ _UPLOAD_ID_RE = re.compile(r"[0-9A-F]{32}")
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 
 
+class StateFileError(RuntimeError):
+    """state.json exists but cannot be read; the sandbox refuses to start over it silently."""
+
+
 def is_valid_bucket_name(name: str) -> bool:
     return bool(_BUCKET_RE.fullmatch(name))
 
@@ -177,7 +181,12 @@ class Store:
 
     def load(self) -> None:
         if self.state_file.exists():
-            self.state = ApiState.from_json(self.state_file.read_bytes())
+            try:
+                self.state = ApiState.from_json(self.state_file.read_bytes())
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise StateFileError(
+                    f"{self.state_file} is unreadable ({exc}); move it away to start afresh"
+                ) from exc
         for meta_file in self.objects_dir.glob("*/*.json"):
             with contextlib.suppress(ValueError, TypeError, OSError):
                 info = ObjectInfo(**json.loads(meta_file.read_bytes()))
