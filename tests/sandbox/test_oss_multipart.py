@@ -181,3 +181,17 @@ def test_reuploaded_and_skipped_parts_assemble_correctly(sandbox: SandboxThread)
         upload.key, upload_id, [PartInfo(1, etags[1]), PartInfo(3, etags[3])]
     )
     assert bucket.get_object(upload.key).read() == first + third
+
+
+def test_disk_failure_is_an_internal_error(sandbox: SandboxThread) -> None:
+    """A failing disk on the sandbox's side answers 500 InternalError, which clients retry."""
+    import shutil
+
+    upload = create_upload(sandbox, "0" * 32, 1)
+    tmp_dir = sandbox.data_dir / "tmp"
+    shutil.rmtree(tmp_dir)
+    with pytest.raises(oss2.exceptions.ServerError) as info:
+        upload.bucket().put_object(upload.key, b"lost")
+    assert (info.value.status, info.value.code) == (500, "InternalError")
+    tmp_dir.mkdir()
+    assert upload.bucket().put_object(upload.key, b"kept").status == 200

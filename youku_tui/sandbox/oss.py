@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -57,6 +58,7 @@ ROUTE_DELETE = "oss.delete"
 ROUTE_UNSUPPORTED = "oss.unsupported"
 
 NO_RIGHT = "You have no right to access this object."
+log = logging.getLogger(__name__)
 
 
 def new_request_id() -> str:
@@ -176,6 +178,13 @@ class OssService:
                 if length is None or length <= MAX_OBJECT_SIZE:
                     await discard(call.request)
             return self.error_response(call, error)
+        except ConnectionError:
+            raise  # the client left; the server's handler treats that as routine
+        except OSError as exc:
+            # The sandbox's own disk failed (full, removed folder): OSS's answer is a 500.
+            log.error("%s failed: %s", call.route, exc)
+            internal = OssError(500, "InternalError", "We encountered an internal error.")
+            return self.error_response(call, internal)
 
     def error_response(self, call: OssCall, error: OssError) -> web.Response:
         host = call.request.host.split(":")[0]

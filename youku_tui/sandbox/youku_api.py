@@ -19,6 +19,7 @@ Decisions the contract leaves open, taken here:
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import secrets
 import time
@@ -31,6 +32,7 @@ from aiohttp import web
 
 from youku_tui.api.codes import DESCRIPTIONS
 from youku_tui.config import Credentials
+from youku_tui.errors import LocalFileError
 from youku_tui.metadata import (
     TAG_MAX_LEN,
     TAG_MIN_LEN,
@@ -46,6 +48,8 @@ from youku_tui.metadata import (
     split_tags,
 )
 from youku_tui.sandbox.store import AccessToken, Store, StsGrant, UploadSession
+
+log = logging.getLogger(__name__)
 
 SANDBOX_CLIENT_ID = "youku-tui-sandbox"
 SANDBOX_BUCKET = "yk-source-upload"
@@ -206,6 +210,10 @@ class YoukuApi:
             return await self.commit(params)
         except YoukuError as error:
             return error_response(error, exception_type)
+        except LocalFileError as exc:
+            # state.json could not be saved (disk full...): a server-side failure, retryable.
+            log.error("%s: %s", route, exc)
+            return error_response(YoukuError(1002, http_status=500), exception_type)
 
     @staticmethod
     async def _params(request: web.Request) -> dict[str, str]:
