@@ -19,7 +19,9 @@ from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import BinaryIO
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -59,6 +61,7 @@ ROUTE_UNSUPPORTED = "oss.unsupported"
 
 NO_RIGHT = "You have no right to access this object."
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 def new_request_id() -> str:
@@ -346,8 +349,9 @@ class OssService:
             raise no_such_upload()
         return upload
 
-    def _run(self, fn: Callable[[], object]) -> asyncio.Future[object]:
-        return asyncio.get_running_loop().run_in_executor(self.io, fn)
+    async def _run(self, fn: Callable[[], _T]) -> _T:
+        """Run blocking disk work on the disk threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.io, fn)
 
     def _encode_key(self, call: OssCall, key: str) -> str:
         if call.request.query.get("encoding-type") == "url":
@@ -422,14 +426,14 @@ class OssService:
         response = web.StreamResponse(status=status, headers=headers)
         await response.prepare(call.request)
         path = self.store.object_data_path(info.bucket, info.key)
-        handle: BinaryIO = await self._run(lambda: open(path, "rb"))  # type: ignore[assignment]  # noqa: SIM115
+        handle = await self._run(partial(_open_for_reading, path))
         try:
             await self._run(lambda: handle.seek(start))
             remaining = length
             step = call.throttle.chunk_size if call.throttle else COPY_CHUNK
             while remaining > 0:
                 size = min(step, remaining)
-                chunk: bytes = await self._run(lambda: handle.read(size))  # type: ignore[assignment]  # noqa: B023
+                chunk = await self._run(partial(handle.read, size))
                 if not chunk:
                     break
                 if call.throttle:
@@ -670,7 +674,7 @@ class OssService:
                     if part is None:
                         break
                     source = self.store.part_data_path(upload.upload_id, part.number)
-                    await self._run(lambda p=part, s=source: assembly.append(p, s))  # type: ignore[misc]
+                    await self._run(partial(assembly.append, part, source))
             except OSError:
                 assembly.broken = True  # e.g. aborted meanwhile; Complete starts over
 
@@ -684,7 +688,7 @@ class OssService:
                 await self._run(assembly.reset)
             for part in parts[len(assembly.folded) :]:
                 source = self.store.part_data_path(upload.upload_id, part.number)
-                await self._run(lambda p=part, s=source: assembly.append(p, s))  # type: ignore[misc]
+                await self._run(partial(assembly.append, part, source))
             etag_md5 = hashlib.md5()  # noqa: S324 - OSS's multipart ETag is MD5 of part MD5s
             for part in parts:
                 etag_md5.update(bytes.fromhex(part.md5_hex))
@@ -774,6 +778,10 @@ class OssService:
         for common in prefixes:
             nodes.append(("CommonPrefixes", [("Prefix", self._encode_key(call, common))]))
         return self._xml_response(call, ("ListMultipartUploadsResult", nodes))
+
+
+def _open_for_reading(path: Path) -> BinaryIO:
+    return open(path, "rb")
 
 
 def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
