@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from youku_tui.fsutil import atomic_write
-
 STATE_VERSION = 1
 _UPLOAD_ID_RE = re.compile(r"[0-9A-F]{32}")
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
@@ -151,13 +149,21 @@ class MultipartUpload:
     completing: bool = False  # a CompleteMultipartUpload is assembling it right now
 
 
-def _write_json_quick(path: Path, data: dict[str, Any]) -> None:
-    """Replace a small JSON file by rename (no fsync: the bytes it describes aren't either)."""
+def _replace_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` by rename, created 0600 from the start; no fsync (see write_state)."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(json.dumps(data).encode())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_json_quick(path: Path, data: dict[str, Any]) -> None:
+    _replace_file(path, json.dumps(data).encode())
 
 
 class Store:
@@ -214,8 +220,14 @@ class Store:
         return self.state.to_json()
 
     def write_state(self, snapshot: bytes) -> None:
-        """Durably replace state.json (mode 0600: it holds the sandbox's tokens)."""
-        atomic_write(self.state_file, snapshot, mode=0o600)
+        """Replace state.json atomically (mode 0600: it holds the sandbox's tokens).
+
+        Atomic by rename but not fsynced: a killed sandbox never leaves a torn file, and an
+        fsync here would stall every API call for up to a second while gigabytes of upload
+        data are being written back (measured). Losing the last changes to a power cut is
+        acceptable for a sandbox; clients then see 120010005 and create the upload again.
+        """
+        _replace_file(self.state_file, snapshot)
 
     # --- objects -------------------------------------------------------------------------
 

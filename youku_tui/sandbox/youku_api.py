@@ -32,7 +32,6 @@ from aiohttp import web
 
 from youku_tui.api.codes import DESCRIPTIONS
 from youku_tui.config import Credentials
-from youku_tui.errors import LocalFileError
 from youku_tui.metadata import (
     TAG_MAX_LEN,
     TAG_MIN_LEN,
@@ -210,7 +209,9 @@ class YoukuApi:
             return await self.commit(params)
         except YoukuError as error:
             return error_response(error, exception_type)
-        except LocalFileError as exc:
+        except ConnectionError:
+            raise  # the client left; the server's handler treats that as routine
+        except OSError as exc:
             # state.json could not be saved (disk full...): a server-side failure, retryable.
             log.error("%s: %s", route, exc)
             return error_response(YoukuError(1002, http_status=500), exception_type)
