@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -45,11 +44,14 @@ def utc_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def video_folder() -> Path:
     """``/tmp/youku-tui-test-fixture/videos`` with fixed names, sizes and dates."""
     folder = FIXTURE_ROOT / "videos"
-    shutil.rmtree(FIXTURE_ROOT, ignore_errors=True)
-    (folder / "archive").mkdir(parents=True)
+    # Idempotent and atomic: parallel test workers (pytest -n) share this fixed path.
+    (folder / "archive").mkdir(parents=True, exist_ok=True)
     for name, size in FIXTURE_FILES.items():
         path = folder / name
-        path.write_bytes(bytes([len(name) % 251]) * size)
+        if not path.exists() or path.stat().st_size != size:
+            scratch = folder / f".tmp-{os.getpid()}-{name}"
+            scratch.write_bytes(bytes([len(name) % 251]) * size)
+            os.replace(scratch, path)
         os.utime(path, (FIXED_MTIME, FIXED_MTIME))
     os.utime(folder / "archive", (FIXED_MTIME, FIXED_MTIME))
     return folder

@@ -63,11 +63,9 @@ async def running_app(
                 yield app, pilot, engine
 
 
-async def wait_until(
-    pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 30.0
-) -> None:
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], limit: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit
     while not condition():
         if loop.time() > deadline:
             raise AssertionError("timed out waiting for the condition")

@@ -218,6 +218,8 @@ class YoukuApp(App[str]):
     def handle_engine_events(self, events: list[EngineEvent]) -> None:
         """Notifications for the few events worth interrupting the user for."""
         login_lost = False
+        failed: list[UploadFailed] = []
+        done: list[UploadDone] = []
         for event in events:
             if isinstance(event, LimitsChanged):
                 self.limits = replace(
@@ -229,11 +231,20 @@ class YoukuApp(App[str]):
             elif isinstance(event, UploadFailed):
                 if event.error_class == "NotLoggedInError":
                     login_lost = True
-                    continue
-                code = f" (Youku {event.code})" if event.code else ""
-                self.notify(f"Upload failed{code}: {event.error}", severity="error", timeout=6)
+                else:
+                    failed.append(event)
             elif isinstance(event, UploadDone):
-                self.notify(f"Done: video_id {event.video_id}", timeout=3)
+                done.append(event)
+        # One toast per batch, not per upload: 50 uploads finishing must not bury the screen.
+        if len(failed) == 1:
+            code = f" (Youku {failed[0].code})" if failed[0].code else ""
+            self.notify(f"Upload failed{code}: {failed[0].error}", severity="error", timeout=6)
+        elif failed:
+            self.notify(f"{len(failed)} uploads failed: f filters them", severity="error")
+        if len(done) == 1:
+            self.notify(f"Done: video_id {done[0].video_id}", timeout=3)
+        elif done:
+            self.notify(f"{len(done)} uploads done", timeout=3)
         if login_lost:
             self.notify(
                 "Youku refused the login: press L on the dashboard to log in again",

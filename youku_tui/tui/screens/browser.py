@@ -16,7 +16,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Input, Static
 
+from youku_tui.engine.checkpoint import CheckpointStore
 from youku_tui.engine.states import UploadState
+from youku_tui.errors import YoukuTuiError
 from youku_tui.tui.format import human_size
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.browser.listing import Entry, Listing, list_folder, visible_entries
@@ -69,6 +71,7 @@ class BrowserScreen(Screen[None]):
         self.show_all = False
         self.show_hidden = False
         self._marks: dict[Path, str] = {}
+        self._uploaded_before: dict[Path, str] = {}  # done in earlier runs (checkpoints)
 
     @property
     def youku(self) -> YoukuApp:
@@ -80,7 +83,7 @@ class BrowserScreen(Screen[None]):
             yield FolderTree(self.folder, id="tree")
             yield FileList(self.is_picked, self.mark_of, id="files")
         yield Static("", id="picked")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         settings = self.youku.config.tui
@@ -88,6 +91,7 @@ class BrowserScreen(Screen[None]):
         self.show_hidden = settings.show_hidden
         self.query_one(FileList).focus()
         self.open_folder(self.folder)
+        self.load_history()
 
     def on_screen_resume(self) -> None:
         self.refresh_marks()
@@ -130,8 +134,26 @@ class BrowserScreen(Screen[None]):
         self.query_one(FileList).set_entries(entries, empty)
         self.update_picked()
 
+    @work(thread=True, exclusive=True, group="history")
+    def load_history(self) -> None:
+        """Files uploaded in earlier runs: their checkpoints stay, marked done."""
+        folder = getattr(self.youku.engine, "checkpoint_dir", None)
+        if not isinstance(folder, Path) or not folder.is_dir():
+            return
+        try:
+            checkpoints, _ = CheckpointStore(folder).load_all()
+        except (OSError, YoukuTuiError):
+            return
+        done = {cp.path: "uploaded" for cp in checkpoints if cp.state is UploadState.DONE}
+        self.app.call_from_thread(self._history_loaded, done)
+
+    def _history_loaded(self, done: dict[Path, str]) -> None:
+        self._uploaded_before = done
+        self.refresh_marks()
+        self.query_one(FileList).refresh()
+
     def refresh_marks(self) -> None:
-        marks: dict[Path, str] = {}
+        marks: dict[Path, str] = dict(self._uploaded_before)
         for snap in self.youku.engine.snapshots():
             if snap.state is UploadState.CANCELLED:
                 continue

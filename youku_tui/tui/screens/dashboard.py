@@ -102,7 +102,7 @@ class DashboardScreen(Screen[None]):
         yield Static("", id="columns")
         yield UploadList(id="uploads")
         yield DetailPane()
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(UploadList).focus()
@@ -146,9 +146,9 @@ class DashboardScreen(Screen[None]):
             ]
             upload_list = self.query_one(UploadList)
             upload_list.set_rows(rows)
-            if upload_list.size.width != self._column_width:
-                self._column_width = upload_list.size.width
-                cols = Columns.for_width(upload_list.size.width)
+            if upload_list.scrollable_content_region.width != self._column_width:
+                self._column_width = upload_list.scrollable_content_region.width
+                cols = Columns.for_width(upload_list.scrollable_content_region.width)
                 self.query_one("#columns", Static).update(header_text(cols))
             self.query_one(HeaderStats).show(self.totals(snapshots))
             self.show_detail(snapshots)

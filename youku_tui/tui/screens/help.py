@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+
+from youku_tui.tui.markup import escape
 
 
 def format_key(key: str) -> str:
@@ -45,7 +46,8 @@ def bindings_table(screen: Screen[object]) -> str:
             continue
         lines.append(f"[b $accent]{name}[/]")
         for desc, keys in sections[name].items():
-            lines.append(f"  [b]{escape(', '.join(keys)):>16}[/b]  {escape(desc)}")
+            shown = ", ".join(keys)
+            lines.append(f"  [b]{escape(f'{shown:>16}')}[/b]  {escape(desc)}")
     lines.append("[b $accent]Focus[/]")
     lines.append(f"  [b]{'tab, shift+tab':>16}[/b]  next / previous pane")
     lines.append(f"  [b]{'ctrl+p':>16}[/b]  every action and theme, by name")

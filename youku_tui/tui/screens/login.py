@@ -64,7 +64,7 @@ class LoginScreen(Screen[LoginResult | None]):
                 yield Input(self.config.api_base or DEFAULT_API_BASE, id="api_base")
             yield Static("", id="login-error")
             yield Button("Save and continue (ctrl+s)", variant="primary", id="save")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":

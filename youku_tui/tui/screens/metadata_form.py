@@ -223,7 +223,7 @@ class MetadataFormScreen(Screen[None]):
             yield Checkbox("isweb", s.isweb, compact=True, id="isweb")
             yield Static("Titles (Enter on a file: its own title)", classes="section")
             yield TitlePreview(id="preview")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()

@@ -44,14 +44,14 @@ class FileList(ScrollView, can_focus=True):
         "file-list--marked",
     }
     DEFAULT_CSS = """
-    FileList { height: 1fr; }
+    FileList { height: 1fr; overflow-x: hidden; }
     FileList > .file-list--cursor { background: $block-cursor-blurred-background; }
     FileList:focus > .file-list--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground;
     }
     FileList > .file-list--picked { color: $accent; text-style: bold; }
     FileList > .file-list--dir { color: $primary; text-style: bold; }
-    FileList > .file-list--marked { color: $text-muted; }
+    FileList > .file-list--marked { color: $secondary; }
     """
 
     cursor: reactive[int] = reactive(0, repaint=False)
@@ -85,7 +85,7 @@ class FileList(ScrollView, can_focus=True):
     def set_entries(self, entries: list[Entry], empty_text: str = "") -> None:
         self.entries = entries
         self.empty_text = empty_text
-        self.virtual_size = Size(self.size.width, len(entries))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(entries))
         self.cursor = 0
         self.scroll_to(0, 0, animate=False)
         self.refresh()
@@ -113,11 +113,11 @@ class FileList(ScrollView, can_focus=True):
             self.post_message(self.Opened(self.current))
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.entries))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.entries))
 
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
-        width = self.size.width
+        width = self.scrollable_content_region.width
         base = self.rich_style
         if index >= len(self.entries):
             if index == 0 and self.empty_text:

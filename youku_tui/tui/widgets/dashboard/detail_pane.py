@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.markup import escape
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -12,6 +11,7 @@ from youku_tui.engine.events import watch_url
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.format import human_size
+from youku_tui.tui.markup import escape
 
 
 def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str = "") -> str:

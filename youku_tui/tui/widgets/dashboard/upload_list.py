@@ -116,7 +116,7 @@ class UploadList(ScrollView, can_focus=True):
         "upload-list--error",
     }
     DEFAULT_CSS = """
-    UploadList { height: 1fr; }
+    UploadList { height: 1fr; overflow-x: hidden; }
     UploadList > .upload-list--cursor { background: $block-cursor-blurred-background; }
     UploadList:focus > .upload-list--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground;
@@ -124,7 +124,7 @@ class UploadList(ScrollView, can_focus=True):
     }
     UploadList > .upload-list--done { color: $success; }
     UploadList > .upload-list--failed { color: $error; }
-    UploadList > .upload-list--paused { color: $text-muted; }
+    UploadList > .upload-list--paused { color: $warning; }
     UploadList > .upload-list--bar { color: $primary; }
     UploadList > .upload-list--error { color: $error; }
     """
@@ -155,7 +155,7 @@ class UploadList(ScrollView, can_focus=True):
         selected_id = self.selected.upload_id if self.selected else None
         self.rows = rows
         if len(rows) != len(old):
-            self.virtual_size = Size(self.size.width, len(rows))
+            self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
         if [r.upload_id for r in rows] != [r.upload_id for r in old]:
             # Order or membership changed: keep the cursor on the same upload, repaint all.
             ids = [r.upload_id for r in rows]
@@ -201,12 +201,12 @@ class UploadList(ScrollView, can_focus=True):
             self.move_cursor(offset + self.scroll_offset.y)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         row = self.rows[index]

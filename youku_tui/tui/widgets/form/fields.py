@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -15,6 +14,7 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from youku_tui.errors import FieldProblem
+from youku_tui.tui.markup import escape
 
 LABEL_WIDTH = 13
 
@@ -60,7 +60,7 @@ class FieldRow(Vertical):
             icon = "✗" if errors else "!"
             text = "\n".join(f"{icon} {escape(p.message)}" for p in mine)
         else:
-            text = escape(extra or self.hint)
+            text = extra or escape(self.hint)  # ``extra`` is markup built by the caller
         problem.update(text)
         problem.display = bool(text)
 
