@@ -20,7 +20,7 @@ from typing import BinaryIO
 import fastcrc.crc64
 from aiohttp import web
 
-FLUSH_SIZE = 1024 * 1024
+FLUSH_SIZE = 512 * 1024  # per request: this batch + one being written bound the memory
 READ_SIZE = 256 * 1024
 
 
