@@ -180,19 +180,14 @@ class Sandbox:
         self._pending_saves.add(task)
         task.add_done_callback(self._pending_saves.discard)
 
-    def _known_buckets(self) -> set[str]:
-        store = self._store
-        buckets = {SANDBOX_BUCKET}
-        if store is not None:
-            buckets.update(g.bucket for g in store.state.grants.values())
-        return buckets
-
     def _target(self, request: web.Request) -> tuple[str, str, bool]:
         """(bucket, key, is_oss) of a request, from its Host header and raw path."""
         raw_path = request.raw_path.split("?", 1)[0]
         host_name = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else ""
         first_label, dot, _rest = host_name.partition(".")
-        if dot and not _is_ip(host_name) and first_label in self._known_buckets():
+        # Only the sandbox's own bucket can lead a host name: a custom DNS name pointing at the
+        # sandbox with path-style requests is not mistaken for virtual-host addressing.
+        if dot and not _is_ip(host_name) and first_label == SANDBOX_BUCKET:
             return first_label, unquote(raw_path[1:]), True  # virtual-host style
         if raw_path.startswith(youku_api.API_PREFIXES):
             return "", "", False
