@@ -78,9 +78,12 @@ async def test_short_sts_is_renewed_during_a_long_upload(
     assert len(renewals) >= 2
     assert sandbox.stats()["api.get_sts"] >= 2
     assert sandbox.videos()[0]["md5"] == md5
-    # Renewed, never restarted: one multipart upload, every part sent once.
-    assert sandbox.stats()["oss.initiate"] == 1
-    assert sandbox.stats()["oss.upload_part"] == 64
+    # Renewed, never restarted: one multipart upload. A part may be sent again only when OSS
+    # refused credentials that expired under it (a slow machine), never the whole file.
+    stats = sandbox.stats()
+    assert stats["oss.initiate"] == 1, stats
+    reactive = [r for r in renewals if r.reason != "before expiry"]
+    assert 64 <= stats["oss.upload_part"] <= 64 + 4 * len(reactive), (stats, renewals)
 
 
 async def test_oss_refusing_expired_credentials_triggers_a_renewal(
