@@ -106,6 +106,8 @@ class _SharedFile:
 
     def acquire(self) -> int:
         with self._lock:
+            if self._users == 0:  # already closed: the transfer that opened it is over
+                raise TransferStopped
             self._users += 1
             return self.fd
 
@@ -625,24 +627,23 @@ class UploadJob:
         renewals = 0
         while True:
             generation = self._box.generation
-            fd = shared.acquire()
             inflight = self._inflight
             inflight[number] = 0
+            stop = self._stop
 
             def on_bytes(count: int, n: int = number, counts: dict[int, int] = inflight) -> None:
                 counts[n] = counts.get(n, 0) + count
 
-            reader = SliceReader(
-                fd,
-                offset,
-                size,
-                bandwidth=self.ctx.bandwidth,
-                stop=self._stop,
-                on_bytes=on_bytes,
-            )
-
-            def run(reader: SliceReader = reader) -> StoredPart:
+            def run(
+                stop: threading.Event = stop, on_bytes: Callable[[int], None] = on_bytes
+            ) -> StoredPart:
+                # The fd is taken in the thread: a part cancelled while it waited for a slot
+                # (or a thread started after the transfer ended) never holds or reuses it.
+                fd = shared.acquire()
                 try:
+                    reader = SliceReader(
+                        fd, offset, size, bandwidth=self.ctx.bandwidth, stop=stop, on_bytes=on_bytes
+                    )
                     return call(reader)
                 finally:
                     shared.release()
