@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from youku_tui.sandbox import SandboxThread
+
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     for var, sub in (
         ("XDG_CONFIG_HOME", "config"),
@@ -23,7 +25,7 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("HOME", str(home))
     for var in ("YOUKU_API_BASE", "YOUKU_CLIENT_ID", "YOUKU_ACCESS_TOKEN", "YOUKU_REFRESH_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    yield home
+    return home
 
 
 # --- sandbox (youku_tui.sandbox) --------------------------------------------------------------
@@ -31,9 +33,6 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 # `make_sandbox(**options)`: more of them with custom sts_ttl/token_ttl/faults/seed/data_dir;
 # all are stopped when the test ends.
 
-from collections.abc import Callable  # noqa: E402
-
-from youku_tui.sandbox import SandboxThread  # noqa: E402
 
 
 @pytest.fixture
