@@ -22,6 +22,7 @@ from youku_tui.errors import YoukuTuiError
 from youku_tui.tui.format import human_size
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.browser.listing import Entry, Listing, list_folder, visible_entries
+from youku_tui.tui.widgets.inputs import SteadyInput
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -78,7 +79,9 @@ class BrowserScreen(Screen[None]):
         return cast("YoukuApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Input(str(self.folder), placeholder="type or paste a folder or file path", id="path")
+        yield SteadyInput(
+            str(self.folder), placeholder="type or paste a folder or file path", id="path"
+        )
         with Horizontal(id="panes"):
             yield FolderTree(self.folder, id="tree")
             yield FileList(self.is_picked, self.mark_of, id="files")

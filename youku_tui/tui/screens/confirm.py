@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from youku_tui.tui.widgets.inputs import SteadyInput
+
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
@@ -60,7 +62,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question, markup=False)
-            yield Input(self.value, password=self.password, id="answer")
+            yield SteadyInput(self.value, password=self.password, id="answer")
             yield Label("Enter: OK   Esc: cancel", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

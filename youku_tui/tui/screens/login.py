@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from youku_tui.config import DEFAULT_API_BASE, Config, Credentials, check_api_base, update_config
 from youku_tui.errors import ConfigError
+from youku_tui.tui.widgets.inputs import SteadyInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class LoginScreen(Screen[LoginResult | None]):
     DEFAULT_CSS = """
     LoginScreen { align: center top; }
     LoginScreen > VerticalScroll { width: 76; max-width: 100%; padding: 0 1; }
+    LoginScreen Vertical { height: auto; }
     LoginScreen Label { margin-top: 1; }
     LoginScreen #login-error { color: $error; height: auto; }
     LoginScreen #intro { color: $text-muted; }
@@ -55,16 +57,27 @@ class LoginScreen(Screen[LoginResult | None]):
             )
             with Vertical():
                 yield Label("client_id")
-                yield Input(creds.client_id, placeholder="client_id", id="client_id")
+                yield SteadyInput(
+                    creds.client_id, placeholder="client_id", id="client_id", compact=True
+                )
                 yield Label("access token")
-                yield Input(password=True, placeholder="access token", id="access_token")
+                yield SteadyInput(
+                    password=True, placeholder="access token", id="access_token", compact=True
+                )
                 yield Label("refresh token")
-                yield Input(password=True, placeholder="refresh token", id="refresh_token")
+                yield SteadyInput(
+                    password=True, placeholder="refresh token", id="refresh_token", compact=True
+                )
                 yield Label("API base")
-                yield Input(self.config.api_base or DEFAULT_API_BASE, id="api_base")
+                yield SteadyInput(
+                    self.config.api_base or DEFAULT_API_BASE, id="api_base", compact=True
+                )
             yield Static("", id="login-error")
-            yield Button("Save and continue (ctrl+s)", variant="primary", id="save")
+            yield Button("Save and continue (ctrl+s)", variant="primary", compact=True, id="save")
         yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#client_id", Input).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":

@@ -35,6 +35,7 @@ from youku_tui.metadata import (
 )
 from youku_tui.tui.screens.confirm import PromptScreen
 from youku_tui.tui.widgets.form.fields import FieldRow, TitlePreview, tag_chips
+from youku_tui.tui.widgets.inputs import SteadyInput
 
 if TYPE_CHECKING:
     from youku_tui.tui.app import YoukuApp
@@ -177,15 +178,17 @@ class MetadataFormScreen(Screen[None]):
                 Select([(n, n) for n in presets], prompt="(none)", compact=True, id="preset"),
                 "ctrl+r saves the form as a named preset",
             )
-            yield FieldRow("title", "Title", Input(s.title, compact=True, id="title"))
-            yield FieldRow("tags", "Tags", Input(s.tags, compact=True, id="tags"))
+            yield FieldRow("title", "Title", SteadyInput(s.title, compact=True, id="title"))
+            yield FieldRow("tags", "Tags", SteadyInput(s.tags, compact=True, id="tags"))
             yield FieldRow(
                 "description",
                 "Description",
-                Input(s.description, compact=True, id="description"),
+                SteadyInput(s.description, compact=True, id="description"),
                 "optional, at most 2000 characters",
             )
-            yield FieldRow("category", "Category", Input(s.category, compact=True, id="category"))
+            yield FieldRow(
+                "category", "Category", SteadyInput(s.category, compact=True, id="category")
+            )
             yield FieldRow(
                 "copyright_type",
                 "Copyright",
@@ -211,13 +214,13 @@ class MetadataFormScreen(Screen[None]):
             yield FieldRow(
                 "watch_password",
                 "Password",
-                Input(s.watch_password, password=True, compact=True, id="watch_password"),
+                SteadyInput(s.watch_password, password=True, compact=True, id="watch_password"),
                 "letters and digits, at most 32",
             )
             yield FieldRow(
                 "thumbnail",
                 "Thumbnail",
-                Input(s.thumbnail, placeholder="optional URL", compact=True, id="thumbnail"),
+                SteadyInput(s.thumbnail, placeholder="optional URL", compact=True, id="thumbnail"),
             )
             yield Checkbox("deshake", s.deshake, compact=True, id="deshake")
             yield Checkbox("isweb", s.isweb, compact=True, id="isweb")
@@ -349,7 +352,10 @@ class MetadataFormScreen(Screen[None]):
         self.query_one("#preset", Select).focus()
 
     def action_focus_preview(self) -> None:
-        self.query_one(TitlePreview).focus()
+        preview = self.query_one(TitlePreview)
+        preview.focus()
+        if preview.highlighted is None and preview.option_count:
+            preview.highlighted = 0
 
     @work(exclusive=True, group="save-preset")
     async def action_save_preset(self) -> None:

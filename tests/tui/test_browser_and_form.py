@@ -1,0 +1,190 @@
+"""The browser (filters, picks, a 10,000-file folder) and the form (live rules, templates,
+per-file titles, password only for 'password', presets)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from conftest import TODAY, AppFactory
+from fake_engine import FakeEngine
+from textual.widgets import Input, Select
+
+from youku_tui.config import load_config
+from youku_tui.metadata import PublicType
+from youku_tui.tui.screens.browser import BrowserScreen
+from youku_tui.tui.screens.confirm import PromptScreen
+from youku_tui.tui.screens.dashboard import DashboardScreen
+from youku_tui.tui.screens.metadata_form import FormState, MetadataFormScreen, plan_batch
+from youku_tui.tui.widgets.browser.file_list import FileList
+
+
+async def wait_listing(pilot, screen: BrowserScreen) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(750):  # up to 15 s on a loaded machine
+        if screen.listing is not None and screen.listing.folder == screen.folder:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("listing never arrived")
+
+
+def names(screen: BrowserScreen) -> list[str]:
+    return [e.name for e in screen.query_one(FileList).entries]
+
+
+async def test_filters_picks_and_totals(make_app: AppFactory, video_folder: Path) -> None:
+    app = make_app(paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        await wait_listing(pilot, screen)
+        assert names(screen) == ["archive", "beach-day.mp4", "city-walk.mov", "concert-encore.mkv"]
+        await pilot.press("v")  # all files
+        assert "notes.txt" in names(screen) and ".hidden-clip.mp4" not in names(screen)
+        await pilot.press("full_stop")  # hidden too
+        assert ".hidden-clip.mp4" in names(screen)
+        await pilot.press("v", "full_stop")
+        await pilot.press("A")  # all three videos
+        assert len(app.picked) == 3
+        await pilot.press("I")  # invert: none
+        assert app.picked == {}
+        await pilot.press("down", "space")
+        assert list(app.picked) == [video_folder / "beach-day.mp4"]
+        picked_line = str(screen.query_one("#picked").render())
+        assert "picked: 1 files, 302.7 KB" in picked_line
+
+
+async def test_typed_path_jumps_and_backspace_goes_up(
+    make_app: AppFactory, video_folder: Path
+) -> None:
+    app = make_app(paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        await wait_listing(pilot, screen)
+        await pilot.press("ctrl+l", *str(video_folder / "archive"), "enter")
+        await wait_listing(pilot, screen)
+        assert screen.folder == video_folder / "archive"
+        await pilot.press("backspace")
+        await wait_listing(pilot, screen)
+        assert screen.folder == video_folder
+        await pilot.press("ctrl+l", *str(video_folder / "city-walk.mov"), "enter")  # a file
+        await wait_listing(pilot, screen)
+        assert video_folder / "city-walk.mov" in app.picked
+
+
+async def test_files_in_the_engine_are_marked(make_app: AppFactory, video_folder: Path) -> None:
+    engine = FakeEngine()
+    from youku_tui.metadata import VideoMetadata
+
+    engine.add(video_folder / "beach-day.mp4", VideoMetadata(title="b", tags=("aa",)))
+    app = make_app(engine=engine, paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        await wait_listing(pilot, screen)
+        entry = screen.query_one(FileList).entries[1]
+        assert screen.mark_of(entry) == "queued"
+
+
+async def test_ten_thousand_files_list_off_the_ui_thread(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(10_000):
+        (big / f"v{i:05d}.mp4").touch()
+    app = make_app(paths=[big])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        started = time.perf_counter()
+        await pilot.press("question_mark")  # the UI answers while the folder is read
+        answered = time.perf_counter() - started
+        await pilot.press("escape")
+        await wait_listing(pilot, screen)
+        files = screen.query_one(FileList)
+        assert len(files.entries) == 10_000
+        await pilot.press("end")
+        assert files.cursor == 9_999
+        assert answered < 1.0
+
+
+def test_plan_batch_renders_templates_and_overrides() -> None:
+    paths = [Path("/v/a.mp4"), Path("/v/b.mov")]
+    state = FormState(title="{stem} {index} {date}", tags="aa, bb")
+    metas, problems = plan_batch(state, paths, TODAY)
+    assert [m.title for m in metas] == ["a 1 2026-01-01", "b 2 2026-01-01"]
+    assert problems == []
+    state.overrides[paths[1]] = "Own title"
+    metas, _ = plan_batch(state, paths, TODAY)
+    assert metas[1].title == "Own title"
+    state.title = "{nope}"
+    _, problems = plan_batch(state, paths, TODAY)
+    assert (
+        problems and problems[0].field == "title" and "unknown placeholder" in problems[0].message
+    )
+
+
+async def open_form(pilot, app, folder: Path) -> MetadataFormScreen:  # type: ignore[no-untyped-def]
+    await wait_listing(pilot, app.screen)
+    await pilot.press("A", "n")
+    await pilot.pause()
+    assert isinstance(app.screen, MetadataFormScreen)
+    return app.screen
+
+
+async def test_form_checks_as_you_type_and_masks_the_password(
+    make_app: AppFactory, video_folder: Path
+) -> None:
+    app = make_app(paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot, app, video_folder)
+        password_row = form.query_one("#row-watch_password")
+        assert not password_row.display  # asked only for 'password' visibility
+        form.query_one("#title", Input).value = "x" * 61
+        await pilot.pause()
+        assert "is 61 characters; at most 60 allowed" in str(
+            form.query_one("#row-title .problem").render()
+        )
+        form.query_one("#title", Input).value = "{stem}"
+        form.query_one("#public_type", Select).value = PublicType.PASSWORD.value
+        await pilot.pause()
+        assert password_row.display
+        password = form.query_one("#watch_password", Input)
+        assert password.password  # masked
+        assert "required when visibility is 'password'" in str(
+            form.query_one("#row-watch_password .problem").render()
+        )
+        password.value = "abc123"
+        await pilot.pause()
+        assert not [p for p in form.problems if p.severity == "error"]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+    engine = app.engine
+    assert isinstance(engine, FakeEngine)
+    assert [m.watch_password for _, m in engine.added] == ["abc123"] * 3
+    assert [m.title for _, m in engine.added] == ["beach-day", "city-walk", "concert-encore"]
+
+
+async def test_per_file_title_and_presets(make_app: AppFactory, video_folder: Path) -> None:
+    app = make_app(paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot, app, video_folder)
+        await pilot.press("ctrl+t", "down", "enter")  # the second file's own title
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"City at night", "enter")
+        await pilot.pause()
+        assert form.state.overrides == {video_folder / "city-walk.mov": "City at night"}
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press(*"trips", "enter")
+        await pilot.pause()
+        assert "trips" in load_config().presets
+        assert load_config().presets["trips"].tags == ("travel", "2026")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    engine = app.engine
+    assert isinstance(engine, FakeEngine)
+    assert [m.title for _, m in engine.added][1] == "City at night"

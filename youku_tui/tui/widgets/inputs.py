@@ -1,0 +1,14 @@
+"""A text input whose cursor does not blink.
+
+A blinking cursor repaints twice a second for as long as an input has focus: bytes over a
+slow SSH link for nothing, and screenshots that differ with the moment they are taken.
+"""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.widgets import Input
+
+
+class SteadyInput(Input):
+    cursor_blink = reactive(False, init=False)
