@@ -109,3 +109,16 @@ def test_bandwidth_rate_change_applies_live() -> None:
     start = time.monotonic()
     assert bucket.take(1024)
     assert time.monotonic() - start < 0.1
+
+
+async def test_waiter_cancelled_just_before_a_release_stays_cancelled() -> None:
+    """Regression: _wake drops a cancelled waiter; its own cleanup must not fail on it."""
+    slots = AsyncSlots(1)
+    await slots.acquire()
+    waiter = asyncio.create_task(slots.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()  # its future is cancelled now; its cleanup runs on a later turn
+    slots.release()  # _wake meets the cancelled future first
+    [outcome] = await asyncio.gather(waiter, return_exceptions=True)
+    assert isinstance(outcome, asyncio.CancelledError)
+    assert slots.used == 0
