@@ -35,16 +35,26 @@ BAR_WIDTH = 24
 class JsonLines:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self._broken = False  # the reader went away (`| head`): the uploads carry on
 
     def __call__(self, event: EngineEvent) -> None:
         self.write(event.to_dict())
 
     def write(self, record: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._stream.flush()
+        if self._broken:
+            return
+        try:
+            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._stream.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: the stream was closed
+            self._broken = True
 
     def close(self) -> None:
-        self._stream.flush()
+        if not self._broken:
+            try:
+                self._stream.flush()
+            except (BrokenPipeError, ValueError):
+                self._broken = True
 
 
 @dataclass
