@@ -3,7 +3,7 @@ per-file titles, password only for 'password', presets)."""
 
 from __future__ import annotations
 
-import time
+import asyncio
 from pathlib import Path
 
 from conftest import TODAY, AppFactory
@@ -97,16 +97,19 @@ async def test_ten_thousand_files_list_off_the_ui_thread(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, BrowserScreen)
-        started = time.perf_counter()
-        await pilot.press("question_mark")  # the UI answers while the folder is read
-        answered = time.perf_counter() - started
-        await pilot.press("escape")
+        # While the folder is read, the event loop keeps turning: measure its worst lag.
+        worst_lag = 0.0
+        loop = asyncio.get_running_loop()
+        while screen.listing is None:
+            before = loop.time()
+            await asyncio.sleep(0.005)
+            worst_lag = max(worst_lag, loop.time() - before - 0.005)
         await wait_listing(pilot, screen)
         files = screen.query_one(FileList)
         assert len(files.entries) == 10_000
         await pilot.press("end")
         assert files.cursor == 9_999
-        assert answered < 1.0
+        assert worst_lag < 0.25, f"the UI thread stalled {worst_lag * 1000:.0f} ms"
 
 
 def test_plan_batch_renders_templates_and_overrides() -> None:
