@@ -16,12 +16,14 @@ import shlex
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from youku_tui import paths
 from youku_tui.sandbox.faults import FaultPlan, FaultSpecError
-from youku_tui.sandbox.server import Sandbox
 from youku_tui.sandbox.store import StateFileError
+
+if TYPE_CHECKING:
+    from youku_tui.sandbox.server import Sandbox
 
 
 def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -69,6 +71,8 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
     except FaultSpecError as exc:
         print(f"youku-tui sandbox: {exc}", file=sys.stderr)
         return 2
+    from youku_tui.sandbox.server import Sandbox  # loads aiohttp: only when serving
+
     data_dir: Path = args.data if args.data is not None else paths.sandbox_data_dir()
     sandbox = Sandbox(
         data_dir,
