@@ -239,3 +239,28 @@ def test_refused_upload_exits_non_zero_naming_the_field(make_sandbox: Any, tmp_p
     assert plain.returncode == 1
     assert "FAILED refused: Youku error 120010104" in plain.stdout
     assert "0 of 1 file(s) committed" in plain.stdout
+
+
+def test_cancel_aborts_the_multipart_upload_and_forgets_the_upload(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    path, _ = make_video(tmp_path / "v", "cancel.mp4", 8 * MIB)
+    process = _start_slow_upload(sandbox, path)
+    _wait_for_stored_parts(2, process)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=10)
+    [paused] = checkpoints()
+    assert sandbox.stats()["oss.abort"] == 0
+
+    missing = run_cli(sandbox, "cancel", "no-such-upload")
+    assert missing.returncode == 1
+    assert "no unfinished upload 'no-such-upload'" in missing.stderr
+
+    result = run_cli(sandbox, "cancel", paused.upload_id)
+    assert result.returncode == 0, result.stderr
+    assert f"cancelled {paused.upload_id}" in result.stdout
+    assert sandbox.stats()["oss.abort"] == 1
+    [cancelled] = checkpoints()
+    assert cancelled.state == "cancelled"
+    assert "no unfinished uploads" in run_cli(sandbox, "list").stdout

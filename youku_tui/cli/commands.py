@@ -110,6 +110,18 @@ def add_list_parser(sub: Any) -> None:
     parser.set_defaults(handler=run_list)
 
 
+def add_cancel_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "cancel",
+        help="cancel unfinished uploads by id (aborts their OSS multipart upload)",
+        description="Cancel uploads shown by `youku-tui list`. What was sent to OSS is "
+        "aborted; the checkpoint is kept, marked cancelled.",
+    )
+    parser.add_argument("upload_ids", nargs="+", metavar="ID")
+    _add_common(parser)
+    parser.set_defaults(handler=run_cancel)
+
+
 def add_login_parser(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "login",
@@ -461,6 +473,32 @@ def _list(args: argparse.Namespace) -> int:
     if not shown and not args.json:
         print("no unfinished uploads")
     return EXIT_OK
+
+
+# --- cancel -------------------------------------------------------------------------------
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    return _guard(lambda: _run_async(lambda: _cancel(args)))
+
+
+async def _cancel(args: argparse.Namespace) -> int:
+    from youku_tui.runtime import open_runtime
+
+    async with open_runtime(args.sandbox) as rt:
+        engine = rt.make_engine(lambda event: None)
+        async with engine:
+            engine.load_checkpoints(start=False)
+            known = {s.upload_id for s in engine.snapshots()}
+            code = EXIT_OK
+            for upload_id in args.upload_ids:
+                if upload_id not in known:
+                    print(f"youku-tui: no unfinished upload {upload_id!r}", file=sys.stderr)
+                    code = EXIT_FAILED
+                    continue
+                await engine.cancel(upload_id)
+                print(f"cancelled {upload_id}")
+            return code
 
 
 # --- login --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from youku_tui import __version__
 
-SUBCOMMANDS = ("upload", "resume", "list", "login", "sandbox")
+SUBCOMMANDS = ("upload", "resume", "list", "cancel", "login", "sandbox")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_upload_parser(sub)
     commands.add_resume_parser(sub)
     commands.add_list_parser(sub)
+    commands.add_cancel_parser(sub)
     commands.add_login_parser(sub)
     from youku_tui.sandbox import cli as sandbox_cli
 
