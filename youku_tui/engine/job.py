@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -621,12 +621,9 @@ class UploadJob:
         call: Callable[[SliceReader], StoredPart],
     ) -> StoredPart:
         """Send one part with retries (transient errors, CRC mismatches) and STS renewals."""
-        assert self._box is not None
         offset, size = plan.part_range(number)
-        attempt = 0
-        renewals = 0
-        while True:
-            generation = self._box.generation
+
+        async def attempt() -> StoredPart:
             inflight = self._inflight
             inflight[number] = 0
             stop = self._stop
@@ -651,30 +648,48 @@ class UploadJob:
             try:
                 async with self.ctx.part_slots:
                     return await self._in_thread(run)
+            finally:
+                inflight.pop(number, None)
+
+        return await self._recovering(attempt, (OssTransientError, OssIntegrityError), number)
+
+    async def _recovering(
+        self,
+        attempt: Callable[[], Awaitable[_T]],
+        retry_on: tuple[type[OssError], ...],
+        part_number: int = 0,
+    ) -> _T:
+        """Run ``attempt`` until it succeeds: renew STS when OSS refuses the credentials, back
+        off and try again on ``retry_on`` errors; give up after the configured counts."""
+        assert self._box is not None
+        tries = 0
+        renewals = 0
+        while True:
+            generation = self._box.generation
+            try:
+                return await attempt()
             except OssCredentialsError as exc:
                 renewals += 1
                 if renewals > MAX_CREDENTIAL_RENEWALS:
                     raise
                 await self._renew_sts(exc.code or "refused by OSS", generation)
-            except (OssTransientError, OssIntegrityError) as exc:
-                attempt += 1
-                if attempt >= max(1, self.ctx.settings.max_retries):
+            except retry_on as exc:
+                tries += 1
+                if tries >= max(1, self.ctx.settings.max_retries):
                     raise
-                delay = self.ctx.retry.delay(attempt)
+                delay = self.ctx.retry.delay(tries)
                 self.retries += 1
                 self.ctx.emit(
                     Retrying(
                         upload_id=self.upload_id,
-                        attempt=attempt,
+                        attempt=tries,
                         delay=round(delay, 3),
                         error=exc.message,
                         code=exc.code,
-                        part_number=number,
+                        part_number=part_number,
                     )
                 )
                 await asyncio.sleep(delay)
-            finally:
-                inflight.pop(number, None)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -684,34 +699,7 @@ class UploadJob:
 
     async def _oss(self, func: Callable[[], _T]) -> _T:
         """A non-part OSS call, with the same retries and renewals as parts."""
-        assert self._box is not None
-        attempt = 0
-        renewals = 0
-        while True:
-            generation = self._box.generation
-            try:
-                return await self._in_thread(func)
-            except OssCredentialsError as exc:
-                renewals += 1
-                if renewals > MAX_CREDENTIAL_RENEWALS:
-                    raise
-                await self._renew_sts(exc.code or "refused by OSS", generation)
-            except OssTransientError as exc:
-                attempt += 1
-                if attempt >= max(1, self.ctx.settings.max_retries):
-                    raise
-                delay = self.ctx.retry.delay(attempt)
-                self.retries += 1
-                self.ctx.emit(
-                    Retrying(
-                        upload_id=self.upload_id,
-                        attempt=attempt,
-                        delay=round(delay, 3),
-                        error=exc.message,
-                        code=exc.code,
-                    )
-                )
-                await asyncio.sleep(delay)
+        return await self._recovering(lambda: self._in_thread(func), (OssTransientError,))
 
     def _api_retry(self, attempt: int, delay: float, exc: ApiError) -> None:
         self.retries += 1
