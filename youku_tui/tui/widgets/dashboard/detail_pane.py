@@ -39,7 +39,7 @@ def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str =
 
 class DetailPane(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
-    DetailPane { height: 8; border-top: solid $primary; padding: 0 1; }
+    DetailPane { height: 1fr; min-height: 8; border-top: solid $primary; padding: 0 1; }
     DetailPane > Static { width: 1fr; }
     """
 

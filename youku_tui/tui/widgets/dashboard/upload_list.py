@@ -116,7 +116,7 @@ class UploadList(ScrollView, can_focus=True):
         "upload-list--error",
     }
     DEFAULT_CSS = """
-    UploadList { height: 1fr; overflow-x: hidden; }
+    UploadList { height: 2fr; overflow-x: hidden; }
     UploadList > .upload-list--cursor { background: $block-cursor-blurred-background; }
     UploadList:focus > .upload-list--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground;
