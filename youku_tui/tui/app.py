@@ -183,7 +183,12 @@ class YoukuApp(App[str]):
                 self.exit(RELOGIN)
 
         self.push_screen(
-            LoginScreen(self.config, "Youku refused the login.", self.config_path), done
+            LoginScreen(
+                self.config,
+                "Saving restarts the engine: running uploads pause and resume with the new login.",
+                self.config_path,
+            ),
+            done,
         )
 
     # --- engine commands ------------------------------------------------------------------
