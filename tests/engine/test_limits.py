@@ -122,3 +122,23 @@ async def test_waiter_cancelled_just_before_a_release_stays_cancelled() -> None:
     [outcome] = await asyncio.gather(waiter, return_exceptions=True)
     assert isinstance(outcome, asyncio.CancelledError)
     assert slots.used == 0
+
+
+def test_capped_bandwidth_goes_to_the_lowest_priority_key_first() -> None:
+    """Parts finish one after another under a cap, instead of all crawling together."""
+    bandwidth = Bandwidth(rate=400_000)
+    finished: list[int] = []
+    start = threading.Barrier(3)
+
+    def send(part: int) -> None:
+        start.wait()
+        for _ in range(10):  # 10 chunks of 20 kB: 0.5 s of the cap per part
+            assert bandwidth.take(20_000, priority=(0, part))
+        finished.append(part)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in (3, 1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert finished == [1, 2, 3]

@@ -639,7 +639,13 @@ class UploadJob:
                 fd = shared.acquire()
                 try:
                     reader = SliceReader(
-                        fd, offset, size, bandwidth=self.ctx.bandwidth, stop=stop, on_bytes=on_bytes
+                        fd,
+                        offset,
+                        size,
+                        bandwidth=self.ctx.bandwidth,
+                        stop=stop,
+                        on_bytes=on_bytes,
+                        priority=(self.cp.position, number),
                     )
                     return call(reader)
                 finally:

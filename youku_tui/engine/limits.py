@@ -3,7 +3,10 @@
 - :class:`AsyncSlots`: an asyncio semaphore whose capacity can change (parts in flight).
 - :class:`Bandwidth`: a thread-safe token bucket shared by every transfer thread; rate 0
   means no cap. Waiting threads wake every few tens of milliseconds to check for a stop, so a
-  pause is never stuck behind a slow cap.
+  pause is never stuck behind a slow cap. Under a cap the allowance goes to the waiting
+  thread with the lowest priority key (queue position, part number): parts then finish one
+  after another instead of all crawling together, so a pause or a crash loses at most the
+  part or two in flight, not every part's partial bytes.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class Bandwidth:
         self._rate = max(0, rate)
         self._tokens = 0.0
         self._stamp = clock()
+        self._waiting: list[tuple[int, ...]] = []  # priority keys of blocked takers
 
     @property
     def rate(self) -> int:
@@ -106,21 +110,37 @@ class Bandwidth:
             self._tokens = min(self._burst(), self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
 
-    def take(self, amount: int, should_stop: Callable[[], bool] | None = None) -> bool:
+    def take(
+        self,
+        amount: int,
+        should_stop: Callable[[], bool] | None = None,
+        priority: tuple[int, ...] = (),
+    ) -> bool:
         """Block until ``amount`` bytes may go; False if ``should_stop`` said so meanwhile.
 
         Tokens may go negative (a debt): a large chunk waits once for the whole of it, and
-        the next taker waits for the debt to be paid, so the average rate holds.
+        the next taker waits for the debt to be paid, so the average rate holds. While others
+        wait, only the one with the lowest ``priority`` may take.
         """
-        while True:
-            with self._lock:
-                if not self._rate:
-                    return True
-                self._refill()
-                if self._tokens >= 0:
-                    self._tokens -= amount
-                    return True
-                wait = -self._tokens / self._rate
-            if should_stop is not None and should_stop():
-                return False
-            time.sleep(min(wait, self.POLL))
+        registered = False
+        try:
+            while True:
+                with self._lock:
+                    if not self._rate:
+                        return True
+                    self._refill()
+                    first = not self._waiting or priority <= min(self._waiting)
+                    if self._tokens >= 0 and first:
+                        self._tokens -= amount
+                        return True
+                    if not registered:
+                        self._waiting.append(priority)
+                        registered = True
+                    wait = -self._tokens / self._rate if self._tokens < 0 else self.POLL
+                if should_stop is not None and should_stop():
+                    return False
+                time.sleep(min(wait, self.POLL))
+        finally:
+            if registered:
+                with self._lock:
+                    self._waiting.remove(priority)

@@ -89,8 +89,10 @@ class SliceReader:
         bandwidth: Bandwidth,
         stop: threading.Event,
         on_bytes: Callable[[int], None],
+        priority: tuple[int, ...] = (),
     ) -> None:
         self._fd = fd
+        self._priority = priority  # who gets a capped bandwidth first: (queue position, part)
         self._offset = offset
         self._size = size
         self._bandwidth = bandwidth
@@ -115,7 +117,7 @@ class SliceReader:
                 raise LocalFileError(f"cannot read the video file: {exc.strerror}") from exc
             if not data:
                 raise LocalFileError("the video file got shorter during the upload")
-            if not self._bandwidth.take(len(data), self._stop.is_set):
+            if not self._bandwidth.take(len(data), self._stop.is_set, self._priority):
                 raise TransferStopped
             self.crc = crc64(data, self.crc)
             position += len(data)
