@@ -1,7 +1,7 @@
 """A local Youku upload API and OSS server that real Aliyun clients accept unchanged.
 
 Start it with ``youku-tui sandbox`` (a process) or, in Python, :class:`Sandbox` (on the
-current event loop) or :class:`SandboxThread` (its own loop). See docs/team-contracts.md.
+current event loop) or :class:`SandboxThread` (its own loop). See docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Injected faults: a share of requests per route answered badly, dropped, slowed or throttled.
 
-Grammar (docs/team-contracts.md): comma-separated rules ``ROUTE=ACTION[@RATE][#COUNT]``.
+Grammar (docs/architecture.md): comma-separated rules ``ROUTE=ACTION[@RATE][#COUNT]``.
 ROUTE is a route name or a glob (``oss.*``, ``*``); RATE a fraction 0..1 (default 1); COUNT
 the most times the rule fires (default unlimited). ACTION is an HTTP status (``503``),
 ``youku:CODE``, ``drop``, ``latency:MS`` or ``bandwidth:RATE`` (``2MB`` = 2,000,000 bytes/s,

@@ -34,7 +34,7 @@ _T = TypeVar("_T")
 
 
 class Sandbox:
-    """The local Youku API + OSS server (see docs/team-contracts.md, "Sandbox")."""
+    """The local Youku API + OSS server (see docs/architecture.md, "Sandbox")."""
 
     def __init__(
         self,
