@@ -306,6 +306,26 @@ async def test_not_logged_in_stops_that_upload_and_the_queue_waits(
         assert [engine.snapshot(i).state for i in ids] == [UploadState.DONE] * 3
 
 
+async def test_not_logged_in_fails_one_running_upload_and_pauses_the_others(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="api.create=youku:1008")
+    files = [make_video(tmp_path / "videos", f"r{i}.mp4", 200 * 1024) for i in range(3)]
+    h = harness(sandbox, max_uploads=3)
+    async with h as engine:
+        ids = [engine.add(p, META.with_title(f"r{i}")) for i, (p, _) in enumerate(files)]
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        states = sorted(str(engine.snapshot(i).state) for i in ids)
+        assert states == ["failed", "paused", "paused"]
+        [failed] = [i for i in ids if engine.snapshot(i).state is UploadState.FAILED]
+        assert "youku-tui login" in engine.snapshot(failed).last_error
+        sandbox.set_faults("")
+        engine.retry(failed)
+        engine.resume_all()
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert [engine.snapshot(i).state for i in ids] == [UploadState.DONE] * 3
+
+
 async def test_an_upload_running_elsewhere_is_left_alone(
     make_sandbox: Any, harness: Any, tmp_path: Path
 ) -> None:

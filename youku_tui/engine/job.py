@@ -59,6 +59,7 @@ from youku_tui.errors import (
     IntegrityError,
     LocalFileError,
     MetadataError,
+    NotLoggedInError,
     OssCredentialsError,
     OssError,
     OssIntegrityError,
@@ -90,6 +91,9 @@ class EngineContext:
     executor: Executor
     emit: Callable[[EngineEvent], None]
     retry: RetryPolicy
+    # Set by the first upload that meets "not logged in": it fails with the login hint, the
+    # others pause and wait for a new login instead of failing too (the contract's rule).
+    login_blocked: bool = False
 
 
 class _SharedFile:
@@ -226,6 +230,12 @@ class UploadJob:
                 self._settle(S.PAUSED, "paused" if kind else "the engine stopped")
             if kind is None and isinstance(exc, asyncio.CancelledError):
                 raise
+        except NotLoggedInError as exc:
+            if self.ctx.login_blocked:
+                self._settle(S.PAUSED, "waiting for a new login")
+            else:
+                self.ctx.login_blocked = True
+                self._fail(exc)
         except YoukuTuiError as exc:
             self._fail(exc)
         except Exception as exc:  # a bug: keep the checkpoint, tell the user, log the trace

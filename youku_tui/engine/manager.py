@@ -125,7 +125,6 @@ class UploadEngine:
         self._closed = False
         # Set when an upload met "not logged in": queued uploads then wait instead of failing
         # one after another; resume/retry (after a new login) lifts it.
-        self._login_blocked = False
         client.add_tokens_listener(self._on_tokens)
 
     @property
@@ -295,14 +294,14 @@ class UploadEngine:
 
     def resume(self, upload_id: str) -> None:
         job = self._job(upload_id)
-        self._login_blocked = False
+        self._ctx.login_blocked = False
         if job.state is S.PAUSED and not job.running:
             job.set_state(S.QUEUED, "resumed")
             self._schedule()
 
     def retry(self, upload_id: str) -> None:
         job = self._job(upload_id)
-        self._login_blocked = False
+        self._ctx.login_blocked = False
         if job.state is S.FAILED and not job.running:
             job.retries = 0
             job.set_state(S.QUEUED, "retry")
@@ -418,10 +417,10 @@ class UploadEngine:
     @property
     def login_blocked(self) -> bool:
         """True while queued uploads wait for a new login (an upload met "not logged in")."""
-        return self._login_blocked
+        return self._ctx.login_blocked
 
     def _is_idle(self) -> bool:
-        waiting = not self._login_blocked
+        waiting = not self._ctx.login_blocked
         return not any(
             job.running or (waiting and job.state is S.QUEUED) for job in self._jobs.values()
         )
@@ -442,7 +441,7 @@ class UploadEngine:
         except RuntimeError:
             return  # not on the loop yet (add() before `async with`): started on entry
         running = sum(1 for job in self._jobs.values() if job.running)
-        for upload_id in self._order if not self._login_blocked else ():
+        for upload_id in self._order if not self._ctx.login_blocked else ():
             if running >= self._ctx.settings.max_uploads:
                 break
             job = self._jobs[upload_id]
@@ -456,8 +455,7 @@ class UploadEngine:
         self._report_progress(force=True)
         if job.state.is_terminal:
             job.close()  # releases the lock; the OSS session is no longer needed
-        if job.cp.last_error_class == "NotLoggedInError" and not self._login_blocked:
-            self._login_blocked = True
+        if job.state is S.FAILED and job.cp.last_error_class == "NotLoggedInError":
             self._emit(
                 UploadLog(
                     level="error",
