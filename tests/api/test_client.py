@@ -255,3 +255,21 @@ def test_backoff_grows_and_is_bounded() -> None:
         ceiling = min(8.0, 2 ** (attempt - 1))
         for _ in range(20):
             assert ceiling / 2 <= policy.delay(attempt) <= ceiling
+
+
+async def test_log_in_swaps_credentials_for_the_next_call() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = form(request)["access_token"]
+        seen.append(token)
+        if token == "old-token":
+            return httpx.Response(400, content=error_body(1008, "Invalid access token"))
+        return httpx.Response(200, json={"video_id": "V"})
+
+    async with make_client(handler) as client:
+        with pytest.raises(NotLoggedInError):
+            await client.commit(upload_token="ut")
+        client.log_in(Credentials(client_id="cid", access_token="fresh", refresh_token="r"))
+        assert await client.commit(upload_token="ut") == "V"
+    assert seen == ["old-token", "fresh"]

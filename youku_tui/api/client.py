@@ -90,6 +90,13 @@ class YoukuClient:
     def credentials(self) -> Credentials:
         return self._credentials
 
+    def log_in(self, credentials: Credentials) -> None:
+        """Use new credentials from now on (the user logged in again while uploads wait).
+
+        The next call uses them; an upload paused for the login resumes with them, no restart.
+        """
+        self._credentials = credentials
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
