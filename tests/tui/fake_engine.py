@@ -57,6 +57,7 @@ class FakeEngine:
         self._snaps = {s.upload_id: s for s in (snapshots or [])}
         self.calls: list[tuple[str, object]] = []
         self.added: list[tuple[Path, VideoMetadata]] = []
+        self.login_blocked = False
 
     def _set(self, upload_id: str, state: UploadState) -> None:
         if upload_id in self._snaps:

@@ -16,10 +16,11 @@ from typing import Any
 
 from conftest import make_config
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from youku_tui.api.client import YoukuClient
 from youku_tui.api.retry import RetryPolicy
-from youku_tui.config import Config, EngineSettings, MetadataDefaults
+from youku_tui.config import Config, EngineSettings, MetadataDefaults, load_config
 from youku_tui.engine.manager import UploadEngine
 from youku_tui.engine.states import UploadState
 from youku_tui.sandbox import SandboxThread
@@ -27,6 +28,7 @@ from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.bridge import EngineBridge
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
+from youku_tui.tui.screens.login import LoginScreen
 from youku_tui.tui.screens.metadata_form import MetadataFormScreen
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
@@ -46,7 +48,12 @@ def make_videos(folder: Path, sizes: dict[str, int]) -> list[Path]:
 
 @contextlib.asynccontextmanager
 async def running_app(
-    sandbox: SandboxThread, tmp_path: Path, config: Config, paths: list[Path]
+    sandbox: SandboxThread,
+    tmp_path: Path,
+    config: Config,
+    paths: list[Path],
+    *,
+    in_place_login: bool = False,
 ) -> AsyncIterator[tuple[YoukuApp, Pilot[str], UploadEngine]]:
     bridge = EngineBridge()
     settings = EngineSettings(max_uploads=3, max_parts=4, part_size=100 * KIB)
@@ -58,7 +65,14 @@ async def running_app(
     async with client:
         engine = UploadEngine(client, tmp_path / "checkpoints", settings, bridge.sink)
         async with engine:
-            app = YoukuApp(engine, bridge, config, paths=paths)
+            app = YoukuApp(
+                engine,
+                bridge,
+                config,
+                paths=paths,
+                client=client if in_place_login else None,
+                save_login=False,  # as for the sandbox: the test's tokens stay out of the config
+            )
             async with app.run_test(size=(80, 24)) as pilot:
                 yield app, pilot, engine
 
@@ -181,3 +195,55 @@ async def test_refused_upload_shows_youku_error_and_retries(
         await pilot.press("r")
         await wait_until(pilot, lambda: states(engine)["dup.mp4"] is UploadState.DONE)
     assert len(sandbox.videos()) == 1
+
+
+async def test_login_refused_mid_run_asks_once_and_uploads_go_on_without_restart(
+    make_sandbox: Callable[..., SandboxThread], tmp_path: Path
+) -> None:
+    # Every create is refused as "invalid access token" until the user logs in again.
+    sandbox = make_sandbox(faults="api.create=youku:1008")
+    folder = tmp_path / "videos"
+    make_videos(folder, {"a.mp4": 150 * KIB, "b.mov": 120 * KIB, "c.mkv": 90 * KIB})
+    config = make_config(api_base=sandbox.api_base)
+    async with running_app(sandbox, tmp_path, config, [folder], in_place_login=True) as (
+        app,
+        pilot,
+        engine,
+    ):
+        await open_listing(pilot)
+        await pilot.press("space", "space", "space")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        assert engine.login_blocked
+        assert sorted(states(engine).values()) == ["failed", "paused", "paused"]
+
+        # Esc closes it; the dashboard keeps a hint and does not ask again by itself.
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.pause(0.6)
+        assert not isinstance(app.screen, LoginScreen)
+        header = str(app.screen.query_one("#totals").render())
+        assert "press L to log in again" in header
+
+        sandbox.set_faults("")  # the new tokens are good
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        creds = sandbox.credentials
+        fields = {
+            "client_id": creds.client_id,
+            "access_token": creds.access_token,
+            "refresh_token": creds.refresh_token,
+        }
+        for field_id, value in fields.items():  # set, not typed: 80 keystrokes add seconds
+            app.screen.query_one(f"#{field_id}", Input).value = value
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_until(pilot, lambda: all(s is UploadState.DONE for s in states(engine).values()))
+        assert app.return_code is None and app.is_running  # no restart
+        await pilot.pause(0.6)
+        header = str(app.screen.query_one("#totals").render())
+        assert "log in again" not in header
+    assert len(sandbox.videos()) == 3
+    assert load_config().credentials.access_token != creds.access_token  # nothing saved

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,7 +20,14 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 
-from youku_tui.config import Config, EngineSettings, MetadataDefaults, update_config
+from youku_tui.config import (
+    Config,
+    Credentials,
+    EngineSettings,
+    MetadataDefaults,
+    check_api_base,
+    update_config,
+)
 from youku_tui.engine.events import EngineEvent, LimitsChanged, UploadDone, UploadFailed
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import ConfigError, YoukuTuiError
@@ -36,6 +43,14 @@ from youku_tui.tui.themes import DEFAULT_THEME, discover_themes
 
 RELOGIN = "relogin"  # exit result: launch opens the login screen and starts again
 QUIT_WAIT_SECONDS = 15.0  # how long quitting waits for running uploads to pause
+
+
+class LoginTarget(Protocol):
+    """What a new login needs of :class:`youku_tui.api.client.YoukuClient`."""
+
+    @property
+    def api_base(self) -> str: ...
+    def log_in(self, credentials: Credentials) -> None: ...
 
 
 class YoukuApp(App[str]):
@@ -59,12 +74,18 @@ class YoukuApp(App[str]):
         load_checkpoints: bool = True,
         today: date | None = None,
         extra_theme_dirs: list[Path] | None = None,
+        client: LoginTarget | None = None,
+        save_login: bool = True,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.bridge = bridge
         self.config = config
         self.config_path = config_path
+        # The engine's API client: a new login swaps its credentials in place. Without it
+        # (tests on a fake engine) a new login restarts the engine instead.
+        self.client = client
+        self.save_login = save_login  # False for the sandbox: its tokens are not the user's
         self.initial_paths = [Path(p).expanduser() for p in paths]
         self.start_paths = [Path(p).expanduser().resolve() for p in start_paths]
         self.live = live  # False in snapshot tests: no timers, painted on demand
@@ -177,19 +198,54 @@ class YoukuApp(App[str]):
         if isinstance(self.screen, DashboardScreen):
             self.screen.changed()
 
-    def relogin(self) -> None:
+    def relogin(self, reason: str = "") -> None:
+        """Open the login screen; saving it lets the waiting uploads go on (no restart)."""
+        if isinstance(self.screen, LoginScreen):
+            return
+        in_place = self.client is not None
+        explain = (
+            "Uploads waiting for the login continue with the new one; nothing restarts."
+            if in_place
+            else "Saving restarts the engine: running uploads pause and resume with the new login."
+        )
+
         def done(result: LoginResult | None) -> None:
             if result is not None:
-                self.exit(RELOGIN)
+                self.apply_login(result)
 
         self.push_screen(
             LoginScreen(
                 self.config,
-                "Saving restarts the engine: running uploads pause and resume with the new login.",
+                f"{reason}\n{explain}" if reason else explain,
                 self.config_path,
+                save=self.save_login,
             ),
             done,
         )
+
+    def apply_login(self, result: LoginResult) -> None:
+        """Hand the new credentials to the client, then retry and resume what waited."""
+        client = self.client
+        new_base = check_api_base(result.config.api_base)
+        if client is None or new_base != client.api_base:
+            # The client talks to one API base for its whole life: another one needs a restart.
+            self.exit(RELOGIN)
+            return
+        client.log_in(result.config.credentials)
+        self.config = replace(self.config, credentials=result.config.credentials)
+        snapshots = {s.upload_id: s for s in self.engine.snapshots()}
+        retried = 0
+        for upload_id in self.bridge.logged_in_again():
+            snap = snapshots.get(upload_id)
+            if snap is not None and snap.state is UploadState.FAILED:
+                self.engine.retry(upload_id)
+                retried += 1
+        # Uploads the login failure paused (and those queued behind it) go on; resume_all
+        # also lifts the engine's login block when nothing failed (e.g. L pressed early).
+        self.engine.resume_all()
+        self.notify("Logged in: the uploads continue", timeout=4)
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.changed()
 
     # --- engine commands ------------------------------------------------------------------
 
@@ -250,7 +306,8 @@ class YoukuApp(App[str]):
             self.notify(f"Done: video_id {done[0].video_id}", timeout=3)
         elif done:
             self.notify(f"{len(done)} uploads done", timeout=3)
-        if login_lost:
+        if login_lost and not isinstance(self.screen, DashboardScreen | LoginScreen):
+            # On the dashboard the login screen opens by itself; elsewhere, say so.
             self.notify(
                 "Youku refused the login: press L on the dashboard to log in again",
                 severity="error",

@@ -56,6 +56,8 @@ class EngineControls(Protocol):
     ) -> None: ...
     def snapshots(self) -> list[UploadSnapshot]: ...
     async def wait_idle(self) -> None: ...
+    @property
+    def login_blocked(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -111,6 +113,8 @@ class EngineBridge:
         self.phases: dict[str, str] = {}
         self.video_ids: dict[str, str] = {}
         self.not_logged_in = False
+        # Uploads that failed because Youku refused the login: retried after a new login.
+        self.failed_for_login: set[str] = set()
         self.events_seen = 0
 
     def sink(self, event: EngineEvent, /) -> None:
@@ -138,12 +142,19 @@ class EngineBridge:
             self.video_ids[event.upload_id] = event.video_id
         if isinstance(event, UploadFailed) and event.error_class == "NotLoggedInError":
             self.not_logged_in = True
+            self.failed_for_login.add(event.upload_id)
         line = describe_event(event)
         if line is None or not event.upload_id:
             return
         stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
         log = self.logs.setdefault(event.upload_id, deque(maxlen=LOG_LINES_PER_UPLOAD))
         log.append(f"{stamp} {line}")
+
+    def logged_in_again(self) -> set[str]:
+        """Forget the login failure; returns the uploads it failed (to retry them)."""
+        failed, self.failed_for_login = self.failed_for_login, set()
+        self.not_logged_in = False
+        return failed
 
     def log_lines(self, upload_id: str) -> Iterable[str]:
         return self.logs.get(upload_id, ())

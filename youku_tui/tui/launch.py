@@ -2,7 +2,8 @@
 
 The engine lives on the app's event loop: ``asyncio.run`` opens the runtime, the engine, then
 awaits ``App.run_async``; leaving the ``async with`` pauses what still runs and saves every
-checkpoint. A missing or refused login opens the login screen and then starts again.
+checkpoint. A missing login at start opens the login screen and then starts again; a login
+refused while the app runs is replaced in place (the client's credentials), no restart.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ async def _run_once(config: Config, paths: Sequence[str], sandbox: bool, start: 
                 rt.config,
                 paths=[] if start else paths,
                 start_paths=paths if start else [],
+                client=rt.client,
+                save_login=rt.sandbox is None,
             )
             result = await app.run_async()
             if app.return_code not in (None, 0):

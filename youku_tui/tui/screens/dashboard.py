@@ -91,7 +91,9 @@ class DashboardScreen(Screen[None]):
         self.dirty = True  # something changed that the next paint must show
         self.last_sample = 0.0
         self._column_width = -1
-        self._warned_login = False
+        # True once the login screen opened for the current "not logged in" episode: Esc
+        # must not bring it back at the next tick, a new episode may.
+        self._login_asked = False
 
     @property
     def youku(self) -> YoukuApp:
@@ -122,6 +124,22 @@ class DashboardScreen(Screen[None]):
             if drained.events:
                 self.youku.handle_engine_events(drained.events)
             self.paint()
+        self.ask_for_login_when_blocked()
+
+    def ask_for_login_when_blocked(self) -> None:
+        """Open the login screen once when the engine starts waiting for a new login."""
+        if not self.youku.engine.login_blocked:
+            self._login_asked = False
+            return
+        if self._login_asked or not self.is_current:
+            return  # asked already, or the user is elsewhere (a toast told them about L)
+        self._login_asked = True
+        self.youku.relogin("Youku refused the login: the uploads wait for a new one.")
+
+    def on_screen_resume(self) -> None:
+        # Back from another screen: repaint at the next tick, ask for the login if needed.
+        self.dirty = True
+        self.ask_for_login_when_blocked()
 
     def overall_speed(self) -> float:
         return sum(self.youku.bridge.speeds.values())
@@ -166,6 +184,7 @@ class DashboardScreen(Screen[None]):
             max_uploads=settings.max_uploads,
             bandwidth=settings.bandwidth,
             filter_label=FILTERS[self.filter_index][0],
+            login_needed=self.youku.engine.login_blocked or self.youku.bridge.not_logged_in,
         )
 
     def show_detail(self, snapshots: list[UploadSnapshot] | None = None) -> None:

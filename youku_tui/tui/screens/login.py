@@ -1,4 +1,5 @@
-"""Login: client id, access and refresh tokens, API base. Saved to the config file (0600).
+"""Login: client id, access and refresh tokens, API base. Saved to the config file (0600),
+except for the sandbox, whose tokens are its own and must not replace the user's.
 
 Tokens are typed into password fields and never shown, logged or echoed back.
 """
@@ -39,11 +40,19 @@ class LoginScreen(Screen[LoginResult | None]):
         Binding("escape", "back", "Back", id="login.back"),
     ]
 
-    def __init__(self, config: Config, reason: str = "", config_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        reason: str = "",
+        config_path: Path | None = None,
+        *,
+        save: bool = True,
+    ) -> None:
         super().__init__()
         self.config = config
         self.reason = reason
         self.config_path = config_path
+        self.save = save
 
     def compose(self) -> ComposeResult:
         creds = self.config.credentials
@@ -51,8 +60,12 @@ class LoginScreen(Screen[LoginResult | None]):
             yield Static("[b]Log in to Youku[/b]", markup=True)
             yield Static(
                 (self.reason + "\n" if self.reason else "")
-                + "Enter your app's client_id and OAuth tokens (they are saved to the "
-                "config file, readable by you only).",
+                + "Enter your app's client_id and OAuth tokens "
+                + (
+                    "(they are saved to the config file, readable by you only)."
+                    if self.save
+                    else "(sandbox: used for this run only, not saved)."
+                ),
                 id="intro",
             )
             with Vertical():
@@ -100,11 +113,14 @@ class LoginScreen(Screen[LoginResult | None]):
         try:
             api_base = check_api_base(self._value("api_base"))
             creds = Credentials(client_id=client_id, access_token=access, refresh_token=refresh)
-            saved = update_config(self.config_path, credentials=creds, api_base=api_base)
+            if self.save:
+                api_base = update_config(
+                    self.config_path, credentials=creds, api_base=api_base
+                ).api_base
         except ConfigError as exc:
             error.update(str(exc))
             return
-        self.dismiss(LoginResult(replace(self.config, credentials=creds, api_base=saved.api_base)))
+        self.dismiss(LoginResult(replace(self.config, credentials=creds, api_base=api_base)))
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -26,6 +26,7 @@ class Totals:
     max_uploads: int
     bandwidth: int
     filter_label: str
+    login_needed: bool = False
 
     def text(self) -> str:
         active = sum(n for state, n in self.by_state.items() if state.is_active)
@@ -43,6 +44,9 @@ class Totals:
             f"[b]{human_speed(self.speed)}[/b]  {self.max_uploads} at once  cap {cap}  "
             f"showing {self.filter_label}"
         )
+        if self.login_needed:
+            # Stays until a new login, unlike a toast: the uploads wait for it.
+            second = "[$error]Youku refused the login: press [b]L[/b] to log in again[/]"
         return f"{first}\n{second}"
 
 
