@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 from urllib.parse import unquote
 
 from aiohttp import ClientPayloadError, web
@@ -31,6 +31,17 @@ from youku_tui.sandbox.youku_api import SANDBOX_BUCKET, SANDBOX_CLIENT_ID, Youku
 log = logging.getLogger(__name__)
 STOP_GRACE = 2.0  # seconds in-flight requests get to finish when the sandbox stops
 _T = TypeVar("_T")
+
+
+class SandboxOptions(TypedDict, total=False):
+    """:class:`Sandbox`'s keyword options (defaults there), passed on by SandboxThread."""
+
+    host: str
+    port: int
+    sts_ttl: float
+    token_ttl: float
+    faults: str
+    seed: int
 
 
 class Sandbox:
@@ -258,26 +269,8 @@ def _is_ip(host: str) -> bool:
 class SandboxThread:
     """A :class:`Sandbox` on its own event loop in a daemon thread (tests, in-process use)."""
 
-    def __init__(
-        self,
-        data_dir: Path,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        sts_ttl: float = 3600.0,
-        token_ttl: float = 86400.0,
-        faults: str = "",
-        seed: int = 0,
-    ) -> None:
-        self.sandbox = Sandbox(
-            data_dir,
-            host=host,
-            port=port,
-            sts_ttl=sts_ttl,
-            token_ttl=token_ttl,
-            faults=faults,
-            seed=seed,
-        )
+    def __init__(self, data_dir: Path, **options: Unpack[SandboxOptions]) -> None:
+        self.sandbox = Sandbox(data_dir, **options)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
