@@ -171,7 +171,7 @@ async def test_only_changed_rows_are_repainted(make_app: AppFactory) -> None:
 def test_row_model_shows_error_code_and_eta() -> None:
     snaps = {s.upload_id: s for s in sample_snapshots()}
     failed = build_row(snaps["u4"], speed=0)
-    assert failed.error == "[120010223] Expired upload token"
+    assert failed.error == "Expired upload token [120010223]"
     running = build_row(snaps["u1"], speed=1024 * 1024)
     assert running.eta == "4m10s" and running.speed == "1.0 MB/s"
     assert build_row(snaps["u3"], speed=0).percent == "100.0%"

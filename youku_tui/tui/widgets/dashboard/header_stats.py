@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Sparkline, Static
 
 from youku_tui.engine.states import UploadState
@@ -28,26 +29,53 @@ class Totals:
     filter_label: str
     login_needed: bool = False
 
-    def text(self) -> str:
+    def text(self, width: int = 0) -> str:
+        """Two lines; with a ``width``, the longest wording of each that fits it."""
+        first = _first_fitting(self._first_lines(), width)
+        return f"{first}\n{_first_fitting(self._second_lines(), width)}"
+
+    def _first_lines(self) -> list[str]:
         active = sum(n for state, n in self.by_state.items() if state.is_active)
         done = self.by_state.get(UploadState.DONE, 0)
         failed = self.by_state.get(UploadState.FAILED, 0)
         paused = self.by_state.get(UploadState.PAUSED, 0)
         queued = self.by_state.get(UploadState.QUEUED, 0)
-        cap = human_speed(self.bandwidth) if self.bandwidth else "none"
-        first = (
-            f"[b]{self.count}[/b] uploads: [b]{active}[/b] active, {queued} queued, "
+        counts = (
+            f"[b]{active}[/b] active, {queued} queued, "
             f"[$success]{done} done[/], [$error]{failed} failed[/], {paused} paused"
         )
-        second = (
-            f"{human_size(self.bytes_done)} of {human_size(self.bytes_total)}  "
-            f"[b]{human_speed(self.speed)}[/b]  {self.max_uploads} at once  cap {cap}  "
-            f"showing {self.filter_label}"
-        )
+        return [f"[b]{self.count}[/b] uploads: {counts}", f"[b]{self.count}[/b]: {counts}"]
+
+    def _second_lines(self) -> list[str]:
         if self.login_needed:
             # Stays until a new login, unlike a toast: the uploads wait for it.
-            second = "[$error]Youku refused the login: press [b]L[/b] to log in again[/]"
-        return f"{first}\n{second}"
+            return [
+                "[$error]Youku refused the login: press [b]L[/b] to log in again[/]",
+                "[$error]Not logged in: press [b]L[/b] to log in[/]",
+            ]
+        cap = human_speed(self.bandwidth) if self.bandwidth else "none"
+        sizes = f"{human_size(self.bytes_done)} of {human_size(self.bytes_total)}"
+        short_sizes = f"{human_size(self.bytes_done)}/{human_size(self.bytes_total)}"
+        speed = f"[b]{human_speed(self.speed)}[/b]"
+        at_once = f"{self.max_uploads} at once"
+        showing = f"showing {self.filter_label}"
+        return [
+            f"{sizes}  {speed}  {at_once}  cap {cap}  {showing}",
+            f"{short_sizes}  {speed}  {at_once}  cap {cap}  {showing}",
+            f"{short_sizes}  {speed}  {self.max_uploads}×  cap {cap}  {showing}",
+            f"{short_sizes}  {speed}  {self.max_uploads}×  cap {cap}  {self.filter_label}",
+        ]
+
+
+def _first_fitting(lines: list[str], width: int) -> str:
+    """The first (most explicit) line that fits ``width`` cells; the last one otherwise.
+    Choosing whole wordings, rather than cropping, means no word is ever cut in half."""
+    if width <= 0:
+        return lines[0]
+    for line in lines:
+        if Content.from_markup(line).cell_length <= width:
+            return line
+    return lines[-1]
 
 
 class HeaderStats(Horizontal):
@@ -63,6 +91,7 @@ class HeaderStats(Horizontal):
         super().__init__()
         self.history: deque[float] = deque([0.0] * HISTORY_SAMPLES, maxlen=HISTORY_SAMPLES)
         self._text = ""
+        self._shown: Totals | None = None
         # Built here, not in compose, so a paint before they are mounted still lands.
         self._totals = Static(id="totals", markup=True)
         self._sparkline = Sparkline(list(self.history), summary_function=max, id="throughput")
@@ -72,10 +101,15 @@ class HeaderStats(Horizontal):
         yield self._sparkline
 
     def show(self, totals: Totals) -> None:
-        text = totals.text()
+        self._shown = totals
+        text = totals.text(self._totals.content_region.width)
         if text != self._text:  # a repaint only when something shown changed
             self._text = text
             self._totals.update(text)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.call_after_refresh(self.show, self._shown)  # after the new layout
 
     def add_sample(self, speed: float) -> None:
         self.history.append(speed)

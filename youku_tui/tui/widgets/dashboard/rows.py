@@ -40,8 +40,10 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
     eta = (snap.size - done_bytes) / speed if active and speed > 0 else None
     error = ""
     if snap.last_error and snap.state is not UploadState.DONE:
-        code = f"[{snap.last_error_code}] " if snap.last_error_code else ""
-        error = code + snap.last_error
+        # The message first: where the row is narrow, the code is what gets cut (the detail
+        # pane shows both).
+        code = f" [{snap.last_error_code}]" if snap.last_error_code else ""
+        error = snap.last_error + code
     return UploadRow(
         upload_id=snap.upload_id,
         name=Path(snap.path).name or snap.title,

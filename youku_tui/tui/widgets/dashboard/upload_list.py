@@ -9,7 +9,8 @@ refreshes just the lines that differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -33,44 +34,67 @@ _STATE_CLASS = {
 }
 
 
+# Below this many cells the name column is squeezed by dropping the least useful columns.
+MIN_NAME_WIDTH = 22
+# From this width on, the last error gets a column of its own (narrower: the detail pane).
+ERROR_COLUMN_FROM = 120
+MIN_ERROR_WIDTH = 20
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Cell widths for a given screen width (the error column takes what is left)."""
+    """Cell widths for a given width; 0 hides a column. The name takes what is left, except
+    from ``ERROR_COLUMN_FROM`` on, where the last error does."""
 
     name: int
-    state: int
-    bar: int
+    state: int = 10
+    bar: int = 10
     percent: int = 6
-    speed: int = 11
-    eta: int = 7
-    parts: int = 8
-    retries: int = 3
+    speed: int = 10
+    eta: int = 6
+    parts: int = 7
+    retries: int = 7
     error: int = 0
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    @property
+    def stopped_room(self) -> int:
+        """Cells from speed to the end: where a stopped upload shows its error instead."""
+        tail = (self.speed, self.eta, self.parts, self.retries, self.error)
+        return sum(tail) + sum(1 for w in tail if w) - 1
 
     @classmethod
     def for_width(cls, width: int) -> Columns:
-        if width >= 150:
-            cols = cls(name=32, state=11, bar=24)
-        elif width >= 110:
-            cols = cls(name=26, state=11, bar=16)
-        else:
-            cols = cls(name=17, state=10, bar=10, speed=10, eta=6, parts=7)
-        used = (
-            cols.name
-            + cols.state
-            + cols.bar
-            + cols.percent
-            + cols.speed
-            + cols.eta
-            + cols.parts
-            + cols.retries
-            + 9  # one space between columns
-        )
-        return cls(**{**_asdict(cols), "error": max(0, width - used)})
+        return _columns_for_width(width)
 
 
-def _asdict(cols: Columns) -> dict[str, int]:
-    return {name: getattr(cols, name) for name in cols.__slots__}
+# The columns given up first when the width runs short (retries and the error are in the
+# detail pane anyway; the bar repeats the percentage).
+_DROP_ORDER = ("retries", "parts", "eta", "bar", "speed")
+
+
+@lru_cache(maxsize=8)
+def _columns_for_width(width: int) -> Columns:
+    if width >= ERROR_COLUMN_FROM:
+        wide = Columns(name=0, state=11, bar=24 if width >= 150 else 16, speed=11, eta=7, parts=8)
+        name = min(48, max(26, width // 5))
+        error = max(MIN_ERROR_WIDTH, width - _used(wide) - name - 1)
+        return replace(wide, name=name, error=error)
+    cols = Columns(name=0)
+    for column in _DROP_ORDER:
+        if width - _used(cols) >= MIN_NAME_WIDTH:
+            break
+        cols = replace(cols, **{column: 0})
+    return replace(cols, name=max(1, width - _used(cols)))
+
+
+def _used(cols: Columns) -> int:
+    """Cells taken by the visible columns other than the name, with their separators."""
+    shown = [w for w in cols.widths[1:] if w]
+    return sum(shown) + len(shown)
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
@@ -81,19 +105,39 @@ def _fit(text: str, width: int, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
+def _fit_words(text: str, width: int) -> str:
+    """Like :func:`_fit`, but a cut falls between words (an error message stays readable)."""
+    if len(text) <= width:
+        return text.ljust(width)
+    cut = text.rfind(" ", 0, width)
+    if cut < width // 2:  # one long word: cut it rather than waste the room
+        return _fit(text, width)
+    return (text[:cut] + " …").ljust(width)[:width]
+
+
+def _fit_name(name: str, width: int) -> str:
+    """A file name that does not fit loses its middle: the start and the extension stay."""
+    if len(name) <= width:
+        return name.ljust(width)
+    if width < 8:
+        return _fit(name, width)
+    tail = max(4, (width - 1) // 3)
+    return name[: width - 1 - tail] + "…" + name[-tail:]
+
+
 def header_text(cols: Columns) -> str:
-    parts = [
-        _fit("name", cols.name),
-        _fit("state", cols.state),
-        _fit("progress", cols.bar),
-        _fit("%", cols.percent, right=True),
-        _fit("speed", cols.speed, right=True),
-        _fit("eta", cols.eta, right=True),
-        _fit("parts", cols.parts, right=True),
-        _fit("rt", cols.retries, right=True),
-        _fit("last error", cols.error),
-    ]
-    return " ".join(parts)
+    labels = (
+        ("name", cols.name, False),
+        ("state", cols.state, False),
+        ("progress", cols.bar, False),
+        ("%", cols.percent, True),
+        ("speed", cols.speed, True),
+        ("eta", cols.eta, True),
+        ("parts", cols.parts, True),
+        ("retries", cols.retries, True),
+        ("last error", cols.error, False),
+    )
+    return " ".join(_fit(label, width, right) for label, width, right in labels if width)
 
 
 class UploadList(ScrollView, can_focus=True):
@@ -223,22 +267,26 @@ class UploadList(ScrollView, can_focus=True):
         bar_style = base + self.get_component_rich_style("upload-list--bar", partial=True)
         error_style = base + self.get_component_rich_style("upload-list--error", partial=True)
         state = row.state.value if not row.phase or row.phase == row.state else row.phase
-        head = [
-            Segment(_fit(row.name, cols.name) + " ", base),
-            Segment(_fit(state, cols.state) + " ", base),
-            Segment(bar(row.fraction, cols.bar), bar_style),
-            Segment(" " + _fit(row.percent, cols.percent, right=True), base),
-        ]
+        head = [Segment(_fit_name(row.name, cols.name), base)]
+        head.append(Segment(" " + _fit(state, cols.state), base))
+        if cols.bar:
+            head.append(Segment(" " + bar(row.fraction, cols.bar), bar_style))
+        head.append(Segment(" " + _fit(row.percent, cols.percent, right=True), base))
         if row.error and not row.state.is_active:
             # Speed and ETA mean nothing for a stopped upload: give its error the room.
-            rest = cols.speed + cols.eta + cols.parts + cols.retries + cols.error + 5
-            retries = f"({row.retries} retries) " if row.retries else ""
-            return [*head, Segment(" " + _fit(retries + row.error, rest - 1), error_style)]
-        return [
-            *head,
-            Segment(" " + _fit(row.speed, cols.speed, right=True), base),
-            Segment(" " + _fit(row.eta, cols.eta, right=True), base),
-            Segment(" " + _fit(row.parts, cols.parts, right=True), base),
-            Segment(" " + _fit(str(row.retries or ""), cols.retries, right=True), base),
-            Segment(" " + _fit(row.error, cols.error), error_style),
+            # Without a retries column the count waits in the detail pane: the message matters.
+            retries = f"({row.retries} retries) " if row.retries and cols.retries else ""
+            room = cols.stopped_room
+            return [*head, Segment(" " + _fit_words(retries + row.error, room), error_style)]
+        tail = [
+            (row.speed, cols.speed, True, base),
+            (row.eta, cols.eta, True, base),
+            (row.parts, cols.parts, True, base),
+            (str(row.retries or ""), cols.retries, True, base),
+            (row.error, cols.error, False, error_style),
+        ]
+        return head + [
+            Segment(" " + _fit(text, width, right), style)
+            for text, width, right, style in tail
+            if width
         ]
