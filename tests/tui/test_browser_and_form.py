@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from conftest import TODAY, AppFactory
 from fake_engine import FakeEngine
-from textual.widgets import Input, Select
+from textual.widgets import Input, OptionList, Select, TextArea
 
 from youku_tui.config import load_config
 from youku_tui.metadata import PublicType
+from youku_tui.tui.screens import metadata_form
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.confirm import PromptScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
@@ -179,7 +181,13 @@ async def test_per_file_title_and_presets(make_app: AppFactory, video_folder: Pa
         assert isinstance(app.screen, PromptScreen)
         await pilot.press(*"City at night", "enter")
         await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)  # then its own tags
+        await pilot.press(*"night, city", "enter")
+        await pilot.pause()
         assert form.state.overrides == {video_folder / "city-walk.mov": "City at night"}
+        assert form.state.tag_overrides == {video_folder / "city-walk.mov": "night, city"}
+        preview = str(form.query_one("#preview").get_option_at_index(1).prompt)
+        assert "(own title)" in preview and "tags: night, city" in preview
         await pilot.press("ctrl+r")
         await pilot.pause()
         await pilot.press(*"trips", "enter")
@@ -191,3 +199,44 @@ async def test_per_file_title_and_presets(make_app: AppFactory, video_folder: Pa
     engine = app.engine
     assert isinstance(engine, FakeEngine)
     assert [m.title for _, m in engine.added][1] == "City at night"
+    assert [m.tags for _, m in engine.added] == [
+        ("travel", "2026"),
+        ("night", "city"),
+        ("travel", "2026"),
+    ]
+
+
+async def test_description_is_multiline_with_a_counter_and_the_warning(
+    make_app: AppFactory, video_folder: Path
+) -> None:
+    app = make_app(paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot, app, video_folder)
+        area = form.query_one("#description", TextArea)
+        area.focus()
+        await pilot.press(*"line one", "enter", *"line two")
+        await pilot.pause()
+        assert form.state.description == "line one\nline two"
+        hint = str(form.query_one("#row-description .problem").render())
+        assert "17/2000 characters" in hint
+        area.text = "x" * 250
+        await pilot.pause()
+        warning = str(form.query_one("#row-description .problem").render())
+        assert "over 200 characters" in warning and "(250/2000)" in warning
+        assert not [p for p in form.problems if p.severity == "error"]
+        area.text = "x" * 2001
+        await pilot.pause()
+        assert any(p.field == "description" and p.severity == "error" for p in form.problems)
+
+
+async def test_title_preview_counts_the_files_beyond_its_limit(
+    make_app: AppFactory, video_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metadata_form, "PREVIEW_LIMIT", 2)
+    app = make_app(paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot, app, video_folder)
+        preview = form.query_one("#preview", OptionList)
+        assert preview.option_count == 3
+        last = preview.get_option_at_index(2)
+        assert str(last.prompt) == "…and 1 more" and last.disabled

@@ -6,7 +6,7 @@ The rules are :mod:`youku_tui.metadata`'s (``check_*``, ``split_tags``, ``render
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static
+from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static, TextArea
 
 from youku_tui.config import MetadataDefaults
 from youku_tui.errors import FieldProblem, LocalFileError, MetadataError
 from youku_tui.metadata import (
+    DESCRIPTION_MAX,
     CopyrightType,
     PublicType,
     VideoMetadata,
@@ -35,7 +36,7 @@ from youku_tui.metadata import (
 )
 from youku_tui.tui.screens.confirm import PromptScreen
 from youku_tui.tui.widgets.form.fields import FieldRow, TitlePreview, tag_chips
-from youku_tui.tui.widgets.inputs import SteadyInput
+from youku_tui.tui.widgets.inputs import SteadyInput, SteadyTextArea
 
 if TYPE_CHECKING:
     from youku_tui.tui.app import YoukuApp
@@ -57,7 +58,8 @@ class FormState:
     deshake: bool = False
     isweb: bool = False
     watch_password: str = field(default="", repr=False)
-    overrides: dict[Path, str] = field(default_factory=dict)
+    overrides: dict[Path, str] = field(default_factory=dict)  # per-file titles
+    tag_overrides: dict[Path, str] = field(default_factory=dict)  # per-file tags, as typed
 
     @classmethod
     def from_defaults(cls, defaults: MetadataDefaults) -> FormState:
@@ -119,6 +121,14 @@ def plan_batch(
     for path, rendered in zip(paths, metas, strict=True):
         own = state.overrides.get(path)
         meta = rendered if own is None else rendered.with_title(own)
+        own_tags = state.tag_overrides.get(path)
+        if own_tags is not None:
+            tags = split_tags(own_tags)
+            meta = replace(meta, tags=tags)
+            problems += [
+                FieldProblem(p.field, f"{p.message} (for {path.name})", p.severity)
+                for p in check_tags(tags)
+            ]
         if own is not None:
             # The template's verdict on this file no longer applies: its own title does.
             problems = [p for p in problems if not p.message.endswith(f"(for {path.name})")]
@@ -149,6 +159,7 @@ class MetadataFormScreen(Screen[None]):
     MetadataFormScreen #flags { height: auto; }
     MetadataFormScreen Checkbox { width: auto; }
     MetadataFormScreen .section { color: $text-muted; text-style: bold; }
+    MetadataFormScreen #description { height: 4; }
     """
 
     def __init__(self, paths: list[Path], state: FormState, today: date | None = None) -> None:
@@ -183,8 +194,8 @@ class MetadataFormScreen(Screen[None]):
             yield FieldRow(
                 "description",
                 "Description",
-                SteadyInput(s.description, compact=True, id="description"),
-                "optional, at most 2000 characters",
+                SteadyTextArea(s.description, compact=True, id="description"),
+                f"optional, at most {DESCRIPTION_MAX} characters",
             )
             yield FieldRow(
                 "category", "Category", SteadyInput(s.category, compact=True, id="category")
@@ -224,7 +235,7 @@ class MetadataFormScreen(Screen[None]):
             )
             yield Checkbox("deshake", s.deshake, compact=True, id="deshake")
             yield Checkbox("isweb", s.isweb, compact=True, id="isweb")
-            yield Static("Titles (Enter on a file: its own title)", classes="section")
+            yield Static("Titles (Enter on a file: its own title and tags)", classes="section")
             yield TitlePreview(id="preview")
         yield Footer(show_command_palette=False)
 
@@ -243,8 +254,10 @@ class MetadataFormScreen(Screen[None]):
         metas, problems = plan_batch(s, self.paths, self.today)
         # Field-level checks name the field; batch checks add "(for file)" per file.
         tags = split_tags(s.tags)
+        every_file_has_own_tags = all(path in s.tag_overrides for path in self.paths)
         field_problems = [
-            *check_tags(tags),
+            *([] if every_file_has_own_tags else check_tags(tags)),
+            *[p for p in problems if p.field == "tags" and "(for " in p.message],  # own tags
             *check_description(s.description),
             *check_category(s.category),
             *check_watch_password(PublicType(s.public_type), s.watch_password),
@@ -260,10 +273,22 @@ class MetadataFormScreen(Screen[None]):
             self._compact_title_problems(title_problems), "✓ " + (metas[0].title if metas else "")
         )
         self._row("tags").show_problems(field_problems, tag_chips(tags))
-        for name in ("description", "category", "watch_password"):
+        self._row("description").show_problems(
+            [_with_count(p, len(s.description)) for p in field_problems],
+            f"{len(s.description)}/{DESCRIPTION_MAX} characters" if s.description else "",
+        )
+        for name in ("category", "watch_password"):
             self._row(name).show_problems(field_problems)
         self.query_one(TitlePreview).show(
-            self.paths[:PREVIEW_LIMIT], [m.title for m in metas[:PREVIEW_LIMIT]], s.overrides
+            self.paths[:PREVIEW_LIMIT],
+            [m.title for m in metas[:PREVIEW_LIMIT]],
+            s.overrides,
+            {
+                path: ", ".join(meta.tags)
+                for path, meta in zip(self.paths, metas, strict=True)
+                if path in s.tag_overrides
+            },
+            hidden=max(0, len(self.paths) - PREVIEW_LIMIT),
         )
         self._show_summary()
 
@@ -293,6 +318,11 @@ class MetadataFormScreen(Screen[None]):
             setattr(self.state, name, event.value)
             self.revalidate()
 
+    @on(TextArea.Changed, "#description")
+    def description_changed(self, event: TextArea.Changed) -> None:
+        self.state.description = event.text_area.text
+        self.revalidate()
+
     @on(Select.Changed)
     def select_changed(self, event: Select.Changed) -> None:
         name = event.select.id or ""
@@ -316,17 +346,22 @@ class MetadataFormScreen(Screen[None]):
 
     @work(exclusive=True, group="own-title")
     async def edit_own_title(self, path: Path) -> None:
-        current = self.state.overrides.get(path, "")
-        answer = await self.app.push_screen_wait(
-            PromptScreen(f"Title for {path.name} (empty: use the template):", current)
+        """This file's own title, then its own tags (each: empty = the batch's)."""
+        asks = (
+            (self.state.overrides, f"Title for {path.name} (empty: use the template):"),
+            (self.state.tag_overrides, f"Tags for {path.name} (empty: the batch's tags):"),
         )
-        if answer is None:
-            return
-        if answer.strip():
-            self.state.overrides[path] = answer
-        else:
-            self.state.overrides.pop(path, None)
-        self.revalidate()
+        for overrides, question in asks:
+            answer = await self.app.push_screen_wait(
+                PromptScreen(question, overrides.get(path, ""))
+            )
+            if answer is None:
+                break  # Esc: keep what was set so far, skip the rest
+            if answer.strip():
+                overrides[path] = answer
+            else:
+                overrides.pop(path, None)
+            self.revalidate()
 
     # --- presets --------------------------------------------------------------------------
 
@@ -339,10 +374,10 @@ class MetadataFormScreen(Screen[None]):
         for widget_id, value in (
             ("title", s.title),
             ("tags", s.tags),
-            ("description", s.description),
             ("category", s.category),
         ):
             self.query_one(f"#{widget_id}", Input).value = value
+        self.query_one("#description", TextArea).text = s.description
         self.query_one("#copyright_type", Select).value = s.copyright_type
         self.query_one("#public_type", Select).value = s.public_type
         self.revalidate()
@@ -399,6 +434,15 @@ class MetadataFormScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _with_count(problem: FieldProblem, length: int) -> FieldProblem:
+    """A description problem with the running count, so the user sees how far over it is."""
+    if problem.field != "description":
+        return problem
+    return FieldProblem(
+        problem.field, f"{problem.message} ({length}/{DESCRIPTION_MAX})", problem.severity
+    )
 
 
 __all__ = ["FormState", "LocalFileError", "MetadataFormScreen", "plan_batch"]

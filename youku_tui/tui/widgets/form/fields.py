@@ -3,7 +3,7 @@ and the title preview with per-file overrides."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -80,8 +80,17 @@ class TitlePreview(OptionList):
     """
 
     def show(
-        self, paths: Sequence[Path], titles: Sequence[str], overrides: dict[Path, str]
+        self,
+        paths: Sequence[Path],
+        titles: Sequence[str],
+        overrides: Mapping[Path, str],
+        own_tags: Mapping[Path, str] | None = None,
+        *,
+        hidden: int = 0,
     ) -> None:
+        """One line per file; ``own_tags`` are shown where a file has its own; ``hidden``
+        files beyond the preview's limit are counted on a last line."""
+        own_tags = own_tags or {}
         highlighted = self.highlighted
         self.clear_options()
         options = []
@@ -92,7 +101,11 @@ class TitlePreview(OptionList):
             text.append(title or "(empty)", style="italic" if path in overrides else "")
             if path in overrides:
                 text.append("  (own title)", style="dim")
+            if path in own_tags:
+                text.append(f"  tags: {own_tags[path]}", style="dim italic")
             options.append(Option(text, id=str(index)))
+        if hidden:
+            options.append(Option(Text(f"…and {hidden} more", style="dim"), disabled=True))
         self.add_options(options)
         if highlighted is not None and options:
             self.highlighted = min(highlighted, len(options) - 1)
