@@ -240,3 +240,15 @@ async def test_title_preview_counts_the_files_beyond_its_limit(
         assert preview.option_count == 3
         last = preview.get_option_at_index(2)
         assert str(last.prompt) == "…and 1 more" and last.disabled
+
+
+def test_own_tags_replace_the_batch_tags_and_their_checks() -> None:
+    paths = [Path("/v/a.mp4"), Path("/v/b.mov")]
+    state = FormState(title="{stem}", tags="x")  # 'x' is too short for the batch
+    state.tag_overrides[paths[1]] = "own, tags"
+    metas, problems = plan_batch(state, paths, TODAY)
+    assert metas[1].tags == ("own", "tags") and metas[0].tags == ("x",)
+    assert not [p for p in problems if p.message.endswith("(for b.mov)")]
+    state.tag_overrides[paths[1]] = "y"
+    _, problems = plan_batch(state, paths, TODAY)
+    assert [p.field for p in problems if p.message.endswith("(for b.mov)")] == ["tags"]

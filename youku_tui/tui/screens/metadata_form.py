@@ -125,6 +125,12 @@ def plan_batch(
         if own_tags is not None:
             tags = split_tags(own_tags)
             meta = replace(meta, tags=tags)
+            # As for titles: the batch's tags no longer concern this file, its own do.
+            problems = [
+                p
+                for p in problems
+                if not (p.field == "tags" and p.message.endswith(f"(for {path.name})"))
+            ]
             problems += [
                 FieldProblem(p.field, f"{p.message} (for {path.name})", p.severity)
                 for p in check_tags(tags)
@@ -257,7 +263,7 @@ class MetadataFormScreen(Screen[None]):
         every_file_has_own_tags = all(path in s.tag_overrides for path in self.paths)
         field_problems = [
             *([] if every_file_has_own_tags else check_tags(tags)),
-            *[p for p in problems if p.field == "tags" and "(for " in p.message],  # own tags
+            *[p for p in problems if p.field == "tags" and _about_own_tags(p, s)],
             *check_description(s.description),
             *check_category(s.category),
             *check_watch_password(PublicType(s.public_type), s.watch_password),
@@ -434,6 +440,11 @@ class MetadataFormScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _about_own_tags(problem: FieldProblem, state: FormState) -> bool:
+    """True for a problem with a file's own tags (the batch's tags are checked once, above)."""
+    return any(problem.message.endswith(f"(for {path.name})") for path in state.tag_overrides)
 
 
 def _with_count(problem: FieldProblem, length: int) -> FieldProblem:
