@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList, CommandPalette
 
 from youku_tui import paths
 from youku_tui.tui.themes import builtin_themes_dir, discover_themes, parse_theme
@@ -79,3 +80,22 @@ async def test_theme_choice_is_remembered_in_the_config(make_app) -> None:  # ty
         await pilot.pause()
         await pilot.pause()
     assert load_config().tui.theme == "youku-ansi"
+
+
+async def test_palette_offers_only_youku_tui_themes(make_app) -> None:  # type: ignore[no-untyped-def]
+    folder = paths.user_themes_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mine.toml").write_text('name = "mine"\nprimary = "#ff8800"\n')
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.search_themes()
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.pause(0.3)
+        results = app.screen.query_one(CommandList)
+        shown = {str(results.get_option_at_index(i).prompt) for i in range(results.option_count)}
+        assert shown == {"mine", "youku-ansi", "youku-dark", "youku-light"}
+        assert "textual-dark" in app.available_themes  # still usable from the config
+        await pilot.press(*"light", "enter")
+        await pilot.pause()
+        assert app.theme == "youku-light"

@@ -17,6 +17,7 @@ from typing import ClassVar, Protocol
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -39,7 +40,7 @@ from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.help import HelpScreen, bindings_table
 from youku_tui.tui.screens.login import LoginResult, LoginScreen
 from youku_tui.tui.screens.metadata_form import FormState, MetadataFormScreen, plan_batch
-from youku_tui.tui.themes import DEFAULT_THEME, discover_themes
+from youku_tui.tui.themes import DEFAULT_THEME, OwnThemesProvider, discover_themes
 
 RELOGIN = "relogin"  # exit result: launch opens the login screen and starts again
 QUIT_WAIT_SECONDS = 15.0  # how long quitting waits for running uploads to pause
@@ -102,6 +103,7 @@ class YoukuApp(App[str]):
 
     def _register_themes(self, extra_dirs: list[Path] | None) -> None:
         themes, self.theme_problems = discover_themes(extra_dirs)
+        self.own_theme_names = [theme.name for theme in themes]
         for theme in themes:
             self.register_theme(theme)
         wanted = self.config.tui.theme
@@ -337,6 +339,12 @@ class YoukuApp(App[str]):
 
             yield SystemCommand(binding.description, f"key: {key}", run)
         yield from super().get_system_commands(screen)
+
+    def search_themes(self) -> None:
+        """The palette's "Theme" command: youku-tui's themes only (see OwnThemesProvider)."""
+        self.push_screen(
+            CommandPalette(providers=[OwnThemesProvider], placeholder="Search for themes…")
+        )
 
     def uploads_running(self) -> bool:
         return any(

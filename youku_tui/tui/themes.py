@@ -8,10 +8,13 @@ app to show; it never stops the app.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.theme import Theme
 
 import youku_tui
@@ -119,3 +122,30 @@ def discover_themes(
                 continue
             themes[theme.name] = theme
     return list(themes.values()), problems
+
+
+class OwnThemesProvider(Provider):
+    """The palette's theme chooser, limited to youku-tui's themes (built-in and the user's).
+
+    Textual's own themes stay registered (a config may name one) but are not offered: their
+    colours were not checked against the dashboard's states and bars.
+    """
+
+    @property
+    def commands(self) -> list[tuple[str, Callable[[], None]]]:
+        names: list[str] = sorted(getattr(self.app, "own_theme_names", ()))
+
+        def use(name: str) -> None:
+            self.app.theme = name
+
+        return [(name, partial(use, name)) for name in names]
+
+    async def discover(self) -> Hits:
+        for name, callback in self.commands:
+            yield DiscoveryHit(name, callback)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback in self.commands:
+            if (score := matcher.match(name)) > 0:
+                yield Hit(score, matcher.highlight(name), callback)
