@@ -19,6 +19,7 @@ from youku_tui.tui.widgets.dashboard.upload_list import (
     _fit_words,
     header_text,
 )
+from youku_tui.tui.widgets.footer import PaletteFooter
 
 LABELS = {"name", "state", "progress", "%", "speed", "eta", "parts", "retries", "last error"}
 
@@ -87,3 +88,17 @@ async def test_dashboard_rows_at_80_columns_end_with_whole_words(make_app: AppFa
         assert "Expired upload" in failed
         totals = str(screen.query_one(HeaderStats).query_one("#totals").render())
         assert "showing all" in totals
+
+
+@pytest.mark.parametrize(("width", "shown"), [(80, False), (120, True)])
+async def test_footer_shows_the_palette_key_only_with_room(
+    make_app: AppFactory, width: int, shown: bool
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(PaletteFooter)
+        assert footer.show_command_palette is shown
+        labels = [getattr(key, "description", "") for key in footer.query("FooterKey")]
+        assert ("Commands" in labels) is shown
+        assert "Help" in labels  # the screen's own keys are never pushed out

@@ -60,6 +60,15 @@ class YoukuApp(App[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        # Textual's own palette binding says "palette"; the footer shows "^p Commands".
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            show=False,
+            priority=True,
+            id="app.commands",
+        ),
     ]
 
     def __init__(
@@ -329,6 +338,8 @@ class YoukuApp(App[str]):
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
+            if binding.action == "command_palette":
+                continue  # the palette is open already
             if not binding.description or binding.system or binding.action in seen:
                 continue
             seen.add(binding.action)

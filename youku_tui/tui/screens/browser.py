@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DirectoryTree, Footer, Input, Static
+from textual.widgets import DirectoryTree, Input, Static
 
 from youku_tui.engine.checkpoint import CheckpointStore
 from youku_tui.engine.states import UploadState
@@ -22,6 +22,7 @@ from youku_tui.errors import YoukuTuiError
 from youku_tui.tui.format import human_size
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.browser.listing import Entry, Listing, list_folder, visible_entries
+from youku_tui.tui.widgets.footer import PaletteFooter
 from youku_tui.tui.widgets.inputs import SteadyInput
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class BrowserScreen(Screen[None]):
             yield FolderTree(self.folder, id="tree")
             yield FileList(self.is_picked, self.mark_of, id="files")
         yield Static("", id="picked")
-        yield Footer(show_command_palette=False)
+        yield PaletteFooter()
 
     def on_mount(self) -> None:
         settings = self.youku.config.tui

@@ -14,7 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from youku_tui.engine.events import watch_url
 from youku_tui.engine.manager import UploadSnapshot
@@ -25,6 +25,7 @@ from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats, Totals
 from youku_tui.tui.widgets.dashboard.rows import build_row
 from youku_tui.tui.widgets.dashboard.upload_list import Columns, UploadList, header_text
+from youku_tui.tui.widgets.footer import PaletteFooter
 
 if TYPE_CHECKING:
     from youku_tui.tui.app import YoukuApp
@@ -104,7 +105,7 @@ class DashboardScreen(Screen[None]):
         yield Static("", id="columns")
         yield UploadList(id="uploads")
         yield DetailPane()
-        yield Footer(show_command_palette=False)
+        yield PaletteFooter()
 
     def on_mount(self) -> None:
         self.query_one(UploadList).focus()

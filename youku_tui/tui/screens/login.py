@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from youku_tui.config import DEFAULT_API_BASE, Config, Credentials, check_api_base, update_config
 from youku_tui.errors import ConfigError
+from youku_tui.tui.widgets.footer import PaletteFooter
 from youku_tui.tui.widgets.inputs import SteadyInput
 
 
@@ -87,7 +88,7 @@ class LoginScreen(Screen[LoginResult | None]):
                 )
             yield Static("", id="login-error")
             yield Button("Save and continue (ctrl+s)", variant="primary", compact=True, id="save")
-        yield Footer(show_command_palette=False)
+        yield PaletteFooter()
 
     def on_mount(self) -> None:
         self.query_one("#client_id", Input).focus()

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextArea
 
 from youku_tui.config import MetadataDefaults
 from youku_tui.errors import FieldProblem, LocalFileError, MetadataError
@@ -35,6 +35,7 @@ from youku_tui.metadata import (
     split_tags,
 )
 from youku_tui.tui.screens.confirm import PromptScreen
+from youku_tui.tui.widgets.footer import PaletteFooter
 from youku_tui.tui.widgets.form.fields import FieldRow, TitlePreview, tag_chips
 from youku_tui.tui.widgets.inputs import SteadyInput, SteadyTextArea
 
@@ -243,7 +244,7 @@ class MetadataFormScreen(Screen[None]):
             yield Checkbox("isweb", s.isweb, compact=True, id="isweb")
             yield Static("Titles (Enter on a file: its own title and tags)", classes="section")
             yield TitlePreview(id="preview")
-        yield Footer(show_command_palette=False)
+        yield PaletteFooter()
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
