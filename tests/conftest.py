@@ -34,7 +34,6 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # all are stopped when the test ends.
 
 
-
 @pytest.fixture
 def make_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxThread]]:
     started: list[SandboxThread] = []
