@@ -255,8 +255,10 @@ class YoukuApp(App[str]):
         # also lifts the engine's login block when nothing failed (e.g. L pressed early).
         self.engine.resume_all()
         self.notify("Logged in: the uploads continue", timeout=4)
-        if isinstance(self.screen, DashboardScreen):
-            self.screen.changed()
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen):
+                screen.new_login_applied()
+                screen.changed()
 
     # --- engine commands ------------------------------------------------------------------
 

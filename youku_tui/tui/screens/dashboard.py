@@ -137,6 +137,11 @@ class DashboardScreen(Screen[None]):
         self._login_asked = True
         self.youku.relogin("Youku refused the login: the uploads wait for a new one.")
 
+    def new_login_applied(self) -> None:
+        """A new login was handed to the engine: if Youku refuses it too, ask again (even
+        when the refusal comes before the next tick, so the engine never looked unblocked)."""
+        self._login_asked = False
+
     def on_screen_resume(self) -> None:
         # Back from another screen: repaint at the next tick, ask for the login if needed.
         self.dirty = True

@@ -1,0 +1,56 @@
+"""A login refused mid-run, on a fake engine: the login screen opens once per episode."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conftest import AppFactory
+from fake_engine import FakeEngine, sample_snapshots
+
+from youku_tui.config import DEFAULT_API_BASE, Credentials, check_api_base
+from youku_tui.engine.events import UploadFailed
+from youku_tui.engine.states import UploadState
+from youku_tui.tui.screens.dashboard import DashboardScreen
+from youku_tui.tui.screens.login import LoginResult, LoginScreen
+
+
+class RecordingClient:
+    def __init__(self) -> None:
+        self.api_base = check_api_base(DEFAULT_API_BASE)
+        self.logins: list[Credentials] = []
+
+    def log_in(self, credentials: Credentials) -> None:
+        self.logins.append(credentials)
+
+
+async def test_blocked_engine_asks_once_and_a_refused_new_login_asks_again(
+    make_app: AppFactory,
+) -> None:
+    snaps = [replace(s, state=UploadState.FAILED) if s.upload_id == "u1" else s for s in
+             sample_snapshots()]  # fmt: skip
+    engine = FakeEngine(snaps)
+    client = RecordingClient()
+    app = make_app(engine=engine, client=client, save_login=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        app.bridge.sink(UploadFailed(upload_id="u1", error="no", error_class="NotLoggedInError"))
+        engine.login_blocked = True
+        dashboard.paint_if_changed()
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        dashboard.paint_if_changed()
+        await pilot.pause()
+        assert app.screen is dashboard  # Esc: not asked again in the same episode
+        assert "press L to log in again" in str(dashboard.query_one("#totals").render())
+
+        creds = Credentials(client_id="cid", access_token="new", refresh_token="r")
+        app.apply_login(LoginResult(replace(app.config, credentials=creds)))
+        assert client.logins == [creds]
+        assert ("retry", "u1") in engine.calls and ("resume_all", None) in engine.calls
+        # Youku refuses the new login too, before the dashboard ever saw the block lifted.
+        dashboard.paint_if_changed()
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
