@@ -8,14 +8,13 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from youku_tui.tui.format import human_size
 from youku_tui.tui.widgets.browser.listing import Entry
+from youku_tui.tui.widgets.cursor_lines import CursorLines, cursor_bindings
 
 SIZE_WIDTH = 10
 DATE_WIDTH = 17
@@ -25,16 +24,11 @@ def format_date(mtime: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(mtime))
 
 
-class FileList(ScrollView, can_focus=True):
+class FileList(CursorLines):
     """Entries of one folder; ``picked`` is owned by the screen and read here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="files.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="files.down"),
-        Binding("pageup", "cursor(-20)", "Page up", show=False, id="files.page_up"),
-        Binding("pagedown", "cursor(20)", "Page down", show=False, id="files.page_down"),
-        Binding("home", "cursor_to(0)", "First", show=False, id="files.first"),
-        Binding("end", "cursor_to(-1)", "Last", show=False, id="files.last"),
+        *cursor_bindings("files", page=20),
         Binding("enter", "open", "Open", show=False, id="files.open"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -53,8 +47,6 @@ class FileList(ScrollView, can_focus=True):
     FileList > .file-list--dir { color: $primary; text-style: bold; }
     FileList > .file-list--marked { color: $secondary; }
     """
-
-    cursor: reactive[int] = reactive(0, repaint=False)
 
     class Opened(Message):
         """Enter on an entry (a folder opens, a file toggles)."""
@@ -93,20 +85,9 @@ class FileList(ScrollView, can_focus=True):
     def refresh_entry(self, index: int) -> None:
         self.refresh_line(index)
 
-    def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh_line(old)
-        self.refresh_line(new)
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True)
-
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(self.cursor + delta)
-
-    def action_cursor_to(self, index: int) -> None:
-        self.move_cursor(index if index >= 0 else len(self.entries) - 1)
-
-    def move_cursor(self, index: int) -> None:
-        if self.entries:
-            self.cursor = min(max(index, 0), len(self.entries) - 1)
+    @property
+    def item_count(self) -> int:
+        return len(self.entries)
 
     def action_open(self) -> None:
         if self.current is not None:

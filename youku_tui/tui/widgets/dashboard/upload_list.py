@@ -15,15 +15,14 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.binding import BindingType
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.format import bar
+from youku_tui.tui.widgets.cursor_lines import CursorLines, cursor_bindings
 from youku_tui.tui.widgets.dashboard.rows import UploadRow
 
 _STATE_CLASS = {
@@ -140,17 +139,10 @@ def header_text(cols: Columns) -> str:
     return " ".join(_fit(label, width, right) for label, width, right in labels if width)
 
 
-class UploadList(ScrollView, can_focus=True):
+class UploadList(CursorLines):
     """One line per upload, a cursor, and repaints limited to the rows that changed."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="list.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="list.down"),
-        Binding("pageup", "cursor(-10)", "Page up", show=False, id="list.page_up"),
-        Binding("pagedown", "cursor(10)", "Page down", show=False, id="list.page_down"),
-        Binding("home", "cursor_to(0)", "First", show=False, id="list.first"),
-        Binding("end", "cursor_to(-1)", "Last", show=False, id="list.last"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = cursor_bindings("list", page=10)
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "upload-list--cursor",
         "upload-list--done",
@@ -172,8 +164,6 @@ class UploadList(ScrollView, can_focus=True):
     UploadList > .upload-list--bar { color: $primary; }
     UploadList > .upload-list--error { color: $error; }
     """
-
-    cursor: reactive[int] = reactive(0, repaint=False)
 
     class Selected(Message):
         """The cursor moved to another upload (or the list became empty: ``None``)."""
@@ -214,24 +204,15 @@ class UploadList(ScrollView, can_focus=True):
                 self.refresh_line(index)
                 self.lines_repainted += 1
 
-    def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh_line(old)
-        self.refresh_line(new)
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True)
-
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(self.cursor + delta)
-
-    def action_cursor_to(self, index: int) -> None:
-        self.move_cursor(index if index >= 0 else len(self.rows) - 1)
+    @property
+    def item_count(self) -> int:
+        return len(self.rows)
 
     def move_cursor(self, index: int) -> None:
-        if not self.rows:
-            return
-        index = min(max(index, 0), len(self.rows) - 1)
-        if index != self.cursor:
-            self.cursor = index
-            self.post_message(self.Selected(self.rows[index].upload_id))
+        before = self.cursor
+        super().move_cursor(index)
+        if self.cursor != before:
+            self.post_message(self.Selected(self.rows[self.cursor].upload_id))
 
     def select_upload(self, upload_id: str) -> None:
         for index, row in enumerate(self.rows):
