@@ -320,10 +320,30 @@ async def test_not_logged_in_fails_one_running_upload_and_pauses_the_others(
         [failed] = [i for i in ids if engine.snapshot(i).state is UploadState.FAILED]
         assert "youku-tui login" in engine.snapshot(failed).last_error
         sandbox.set_faults("")
-        engine.retry(failed)
-        engine.resume_all()
+        engine.logged_in_again()
         await asyncio.wait_for(engine.wait_idle(), 30)
         assert [engine.snapshot(i).state for i in ids] == [UploadState.DONE] * 3
+
+
+async def test_a_new_login_leaves_uploads_the_user_paused_alone(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="api.create=youku:1008")
+    (mine, _), (other, _) = [
+        make_video(tmp_path / "videos", f"m{i}.mp4", 200 * 1024) for i in range(2)
+    ]
+    h = harness(sandbox, max_uploads=1)
+    async with h as engine:
+        paused_by_me = engine.add(mine, META.with_title("mine"), start=False)
+        engine.pause(paused_by_me)
+        refused = engine.add(other, META.with_title("other"))
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(refused).state is UploadState.FAILED
+        sandbox.set_faults("")
+        engine.logged_in_again()
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(refused).state is UploadState.DONE
+        assert engine.snapshot(paused_by_me).state is UploadState.PAUSED
 
 
 async def test_an_upload_running_elsewhere_is_left_alone(

@@ -108,6 +108,9 @@ class FakeEngine:
     def resume_all(self) -> None:
         self.calls.append(("resume_all", None))
 
+    def logged_in_again(self) -> None:
+        self.calls.append(("logged_in_again", None))
+
     def set_limits(
         self,
         *,

@@ -49,7 +49,7 @@ async def test_blocked_engine_asks_once_and_a_refused_new_login_asks_again(
         creds = Credentials(client_id="cid", access_token="new", refresh_token="r")
         app.apply_login(LoginResult(replace(app.config, credentials=creds)))
         assert client.logins == [creds]
-        assert ("retry", "u1") in engine.calls and ("resume_all", None) in engine.calls
+        assert ("logged_in_again", None) in engine.calls
         # Youku refuses the new login too, before the dashboard ever saw the block lifted.
         dashboard.paint_if_changed()
         await pilot.pause()

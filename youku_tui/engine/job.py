@@ -138,6 +138,7 @@ class UploadJob:
         # Live counters (written by worker threads; single int/dict ops are atomic enough).
         self.hashed = 0
         self.retries = 0
+        self.waiting_for_login = False  # paused because another upload met "not logged in"
         self._stored_bytes = sum(p.size for p in checkpoint.parts.values())
         self._inflight: dict[int, int] = {}
         self._box: StsBox | None = None
@@ -220,6 +221,7 @@ class UploadJob:
         self._stop = threading.Event()  # a fresh flag: threads of an old run keep theirs set
         self._inflight = {}  # likewise: a late byte count of an old run lands in the old dict
         self.stop_kind = None
+        self.waiting_for_login = False
         try:
             await self._run_phases()
         except (asyncio.CancelledError, TransferStopped) as exc:
@@ -232,6 +234,7 @@ class UploadJob:
                 raise
         except NotLoggedInError as exc:
             if self.ctx.login_blocked:
+                self.waiting_for_login = True
                 self._settle(S.PAUSED, "waiting for a new login")
             else:
                 self.ctx.login_blocked = True

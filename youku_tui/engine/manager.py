@@ -344,6 +344,21 @@ class UploadEngine:
         for upload_id in list(self._order):
             self.resume(upload_id)
 
+    def logged_in_again(self) -> None:
+        """A new login was given to the client: the uploads that failed on "not logged in"
+        are retried and those that paused waiting for it resume. Uploads the user paused
+        stay paused."""
+        self._ctx.login_blocked = False
+        for upload_id in list(self._order):
+            job = self._jobs[upload_id]
+            if job.running:
+                continue
+            if job.state is S.FAILED and job.cp.last_error_class == "NotLoggedInError":
+                self.retry(upload_id)
+            elif job.state is S.PAUSED and job.waiting_for_login:
+                self.resume(upload_id)
+        self._schedule()
+
     def set_limits(
         self,
         *,

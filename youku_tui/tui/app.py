@@ -244,16 +244,10 @@ class YoukuApp(App[str]):
             return
         client.log_in(result.config.credentials)
         self.config = replace(self.config, credentials=result.config.credentials)
-        snapshots = {s.upload_id: s for s in self.engine.snapshots()}
-        retried = 0
-        for upload_id in self.bridge.logged_in_again():
-            snap = snapshots.get(upload_id)
-            if snap is not None and snap.state is UploadState.FAILED:
-                self.engine.retry(upload_id)
-                retried += 1
-        # Uploads the login failure paused (and those queued behind it) go on; resume_all
-        # also lifts the engine's login block when nothing failed (e.g. L pressed early).
-        self.engine.resume_all()
+        self.bridge.logged_in_again()
+        # Retries what failed for the login, resumes what paused waiting for it, and lifts
+        # the engine's block; uploads the user paused stay paused.
+        self.engine.logged_in_again()
         self.notify("Logged in: the uploads continue", timeout=4)
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen):

@@ -47,6 +47,7 @@ class EngineControls(Protocol):
     def move(self, upload_id: str, delta: int) -> None: ...
     def pause_all(self) -> None: ...
     def resume_all(self) -> None: ...
+    def logged_in_again(self) -> None: ...
     def set_limits(
         self,
         *,
@@ -114,7 +115,6 @@ class EngineBridge:
         self.video_ids: dict[str, str] = {}
         self.not_logged_in = False
         # Uploads that failed because Youku refused the login: retried after a new login.
-        self.failed_for_login: set[str] = set()
         self.events_seen = 0
 
     def sink(self, event: EngineEvent, /) -> None:
@@ -142,7 +142,6 @@ class EngineBridge:
             self.video_ids[event.upload_id] = event.video_id
         if isinstance(event, UploadFailed) and event.error_class == "NotLoggedInError":
             self.not_logged_in = True
-            self.failed_for_login.add(event.upload_id)
         line = describe_event(event)
         if line is None or not event.upload_id:
             return
@@ -150,11 +149,9 @@ class EngineBridge:
         log = self.logs.setdefault(event.upload_id, deque(maxlen=LOG_LINES_PER_UPLOAD))
         log.append(f"{stamp} {line}")
 
-    def logged_in_again(self) -> set[str]:
-        """Forget the login failure; returns the uploads it failed (to retry them)."""
-        failed, self.failed_for_login = self.failed_for_login, set()
+    def logged_in_again(self) -> None:
+        """Forget the login failure (the engine retries what it failed)."""
         self.not_logged_in = False
-        return failed
 
     def log_lines(self, upload_id: str) -> Iterable[str]:
         return self.logs.get(upload_id, ())
