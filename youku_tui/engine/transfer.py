@@ -120,10 +120,12 @@ class SliceReader:
             if not self._bandwidth.take(len(data), self._stop.is_set, self._priority):
                 raise TransferStopped
             self.crc = crc64(data, self.crc)
+            yield data
+            # Counted once the socket took the chunk (requests asks for the next one only
+            # then), so progress does not run a chunk ahead of what was really sent.
             position += len(data)
             self.sent += len(data)
             self._on_bytes(len(data))
-            yield data
 
 
 @dataclass(frozen=True, slots=True)
