@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,3 +95,29 @@ def create_upload(sb: SandboxThread, file_md5: str, file_size: int, **extra: str
 def youku_code(response: httpx.Response) -> int:
     assert response.status_code >= 400, response.text
     return int(response.json()["error"]["code"])
+
+
+def start_process(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "youku_tui",
+            "sandbox",
+            "--print-env",
+            "--data",
+            str(data_dir),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    env: dict[str, str] = {}
+    for _ in range(4):
+        line = proc.stdout.readline()
+        assert line.startswith("export "), line
+        name, _eq, value = line[len("export ") :].strip().partition("=")
+        env[name] = shlex.split(value)[0]
+    return proc, env

@@ -11,33 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.sandbox.helpers import make_file
-
-
-def start_process(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "youku_tui",
-            "sandbox",
-            "--print-env",
-            "--data",
-            str(data_dir),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    env: dict[str, str] = {}
-    for _ in range(4):
-        line = proc.stdout.readline()
-        assert line.startswith("export "), line
-        name, _eq, value = line[len("export ") :].strip().partition("=")
-        env[name] = shlex.split(value)[0]
-    return proc, env
+from tests.sandbox.helpers import make_file, start_process
 
 
 def stop_process(proc: subprocess.Popen[str]) -> str:

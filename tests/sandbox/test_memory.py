@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -13,7 +10,7 @@ import oss2
 import psutil
 import pytest
 
-from tests.sandbox.helpers import make_file
+from tests.sandbox.helpers import make_file, start_process
 
 SIZE = 48 * 1024 * 1024
 LIMIT = 150 * 1024 * 1024
@@ -23,26 +20,8 @@ LIMIT = 150 * 1024 * 1024
 def test_four_uploads_at_once_stay_small(tmp_path: Path) -> None:
     source = tmp_path / "big.mp4"
     md5 = make_file(source, SIZE)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "youku_tui",
-            "sandbox",
-            "--print-env",
-            "--data",
-            str(tmp_path / "sb"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    proc, env = start_process(tmp_path / "sb")
     try:
-        assert proc.stdout is not None
-        env = {}
-        for _ in range(4):
-            name, _eq, value = proc.stdout.readline()[7:].strip().partition("=")
-            env[name] = shlex.split(value)[0]
         answers = [
             httpx.post(
                 f"{env['YOUKU_API_BASE']}/uploads/create.json",
