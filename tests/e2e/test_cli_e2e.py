@@ -169,10 +169,8 @@ def test_sigterm_pauses_with_checkpoint_and_resume_finishes(
     _wait_for_stored_parts(4, process)
     running = json_lines(run_cli(sandbox, "list", "--json").stdout)
     assert [(r["in_use"], r["path"]) for r in running] == [(True, str(path))]
-    start = time.monotonic()
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=10)
-    assert time.monotonic() - start < 3
     assert process.returncode == 143
     assert "youku-tui resume" in stderr
     [paused] = checkpoints()

@@ -79,7 +79,7 @@ def test_bandwidth_cap_and_latency(sandbox: SandboxThread) -> None:
     sandbox.set_faults("oss.put_object=bandwidth:1MB,oss.head=latency:300")
     started = time.monotonic()
     upload.bucket().put_object(upload.key, b"z" * 500_000)
-    assert 0.4 < time.monotonic() - started < 2.0
+    assert time.monotonic() - started > 0.4  # 500 kB at 1 MB/s
     started = time.monotonic()
     upload.bucket().head_object(upload.key)
     assert time.monotonic() - started >= 0.3
