@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from youku_tui.cli.progress import JsonLines, TerminalBoard
     from youku_tui.config import Config
-    from youku_tui.engine.events import EngineEvent
     from youku_tui.engine.manager import CheckpointProblem, UploadEngine
     from youku_tui.metadata import VideoMetadata
 
@@ -34,7 +33,6 @@ EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
 log = logging.getLogger("youku_tui.cli")
-Sink = Callable[["EngineEvent"], None]
 
 
 # --- parsers ----------------------------------------------------------------------------------

@@ -314,10 +314,6 @@ class CheckpointStore:
         with contextlib.suppress(OSError):
             (self.folder / f"{upload_id}.lock").unlink()
 
-    def delete(self, upload_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path_for(upload_id).unlink()
-
     def load_all(self) -> tuple[list[Checkpoint], list[LoadProblem]]:
         """Every readable checkpoint (oldest first); corrupt ones are renamed aside.
 

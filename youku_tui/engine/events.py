@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -163,6 +162,3 @@ class EventSink(Protocol):
     """Where the engine sends events. Called on the engine's event-loop thread."""
 
     def __call__(self, event: EngineEvent, /) -> None: ...
-
-
-EventCallback = Callable[[EngineEvent], None]

@@ -102,7 +102,6 @@ class UploadEngine:
     ) -> None:
         self._client = client
         self._store = CheckpointStore(checkpoint_dir)
-        self._settings = settings
         self._sink = sink
         self._jobs: dict[str, UploadJob] = {}
         self._order: list[str] = []

@@ -34,8 +34,6 @@ ACTIVE_STATES = frozenset(
     {UploadState.HASHING, UploadState.CREATING, UploadState.UPLOADING, UploadState.COMMITTING}
 )
 TERMINAL_STATES = frozenset({UploadState.DONE, UploadState.CANCELLED})
-# Unfinished uploads are resumed by `youku-tui resume` and shown by the dashboard at start.
-UNFINISHED_STATES = frozenset(set(UploadState) - TERMINAL_STATES)
 
 _S = UploadState
 ALLOWED: dict[UploadState, frozenset[UploadState]] = {

@@ -1,8 +1,8 @@
 """Request bodies streamed to disk, hashed (MD5, CRC-64/ECMA) on the way, never held whole.
 
-Chunks are gathered to about 1 MiB and handed to a disk thread that hashes and writes them
-while the loop reads the next one, so a large upload neither blocks the loop on the disk nor
-costs more memory than two such buffers.
+Chunks are gathered to about 512 KiB (FLUSH_SIZE) and handed to a disk thread that hashes
+and writes them while the loop reads the next one, so a large upload neither blocks the
+loop on the disk nor costs more memory than two such buffers.
 """
 
 from __future__ import annotations

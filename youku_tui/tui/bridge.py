@@ -114,12 +114,9 @@ class EngineBridge:
         self.phases: dict[str, str] = {}
         self.video_ids: dict[str, str] = {}
         self.not_logged_in = False
-        # Uploads that failed because Youku refused the login: retried after a new login.
-        self.events_seen = 0
 
     def sink(self, event: EngineEvent, /) -> None:
         """The engine's callback: O(1), never touches a widget."""
-        self.events_seen += 1
         if isinstance(event, Progress):
             self._progress[event.upload_id] = event
         else:
