@@ -7,7 +7,6 @@ CompleteMultipartUpload only has the tail left to fold.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import time
 from collections.abc import Callable, Coroutine
@@ -31,6 +30,7 @@ from youku_tui.sandbox.oss.wire import (
     int_param,
     iso_millis,
     no_such_upload,
+    stored_response,
     xml_response,
 )
 from youku_tui.sandbox.store import (
@@ -100,15 +100,7 @@ class MultipartCalls:
         await self.disk.run(lambda: self.store.install_part(upload.upload_id, body.path, part))
         upload.parts[number] = part
         self._spawn(self._fold_ahead(upload))
-        headers = common_headers(call)
-        headers.update(
-            {
-                "ETag": part.etag,
-                "x-oss-hash-crc64ecma": str(part.crc64),
-                "Content-MD5": base64.b64encode(body.md5).decode(),
-            }
-        )
-        return web.Response(status=200, headers=headers)
+        return stored_response(call, part.etag, part.crc64, body.md5)
 
     async def list_parts(self, call: OssCall) -> web.StreamResponse:
         upload = self._upload(call)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from email.utils import formatdate
 from functools import partial
@@ -12,7 +11,13 @@ from typing import BinaryIO
 from aiohttp import web
 
 from youku_tui.sandbox.oss.disk import OssDisk
-from youku_tui.sandbox.oss.wire import OssCall, OssErrorAnswer, common_headers, parse_range
+from youku_tui.sandbox.oss.wire import (
+    OssCall,
+    OssErrorAnswer,
+    common_headers,
+    parse_range,
+    stored_response,
+)
 from youku_tui.sandbox.store import ObjectInfo, md5_etag
 
 COPY_CHUNK = 1024 * 1024
@@ -37,15 +42,7 @@ class ObjectCalls:
         )
         await self.disk.run(lambda: self.store.install_object(body.path, info))
         self.store.objects[(info.bucket, info.key)] = info
-        headers = common_headers(call)
-        headers.update(
-            {
-                "ETag": info.etag,
-                "x-oss-hash-crc64ecma": str(info.crc64),
-                "Content-MD5": base64.b64encode(body.md5).decode(),
-            }
-        )
-        return web.Response(status=200, headers=headers)
+        return stored_response(call, info.etag, info.crc64, body.md5)
 
     def _object(self, call: OssCall) -> ObjectInfo:
         info = self.store.objects.get((call.bucket, call.key))

@@ -199,6 +199,19 @@ def xml_response(
     return web.Response(status=200, body=xml.render(root), headers=headers)
 
 
+def stored_response(call: OssCall, etag: str, crc64: int, md5: bytes) -> web.Response:
+    """The answer to a body OSS stored (PutObject, UploadPart)."""
+    headers = common_headers(call)
+    headers.update(
+        {
+            "ETag": etag,
+            "x-oss-hash-crc64ecma": str(crc64),
+            "Content-MD5": base64.b64encode(md5).decode(),
+        }
+    )
+    return web.Response(status=200, headers=headers)
+
+
 def error_response(call: OssCall, error: OssErrorAnswer) -> web.Response:
     host = call.request.host.split(":")[0]
     nodes: list[xml.Node] = [
