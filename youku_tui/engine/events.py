@@ -53,12 +53,18 @@ class StateChanged(EngineEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Progress(EngineEvent):
-    """Bytes hashed or uploaded so far; sent at a bounded rate, never per chunk."""
+    """Bytes hashed or uploaded so far; sent at a bounded rate, never per chunk.
+
+    While uploading, ``done`` counts only what OSS confirmed (parts answered OK): that is what
+    survives a stop. ``in_flight`` is what the sockets took beyond it, not yet answered (a
+    lighter segment for views; a pause or a crash may lose it).
+    """
 
     kind: ClassVar[str] = "progress"
     phase: str  # "hashing" or "uploading"
     done: int
     total: int
+    in_flight: int = 0
     speed: float = 0.0  # bytes per second, smoothed
     parts_done: int = 0
     parts_total: int = 0

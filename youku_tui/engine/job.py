@@ -160,9 +160,17 @@ class UploadJob:
 
     @property
     def bytes_done(self) -> int:
+        """Bytes OSS confirmed: parts whose upload was answered OK (or the whole object)."""
         if self.cp.object_crc64 is not None:
             return self.cp.size
-        return min(self.cp.size, self._stored_bytes + sum(list(self._inflight.values())))
+        return min(self.cp.size, self._stored_bytes)
+
+    @property
+    def bytes_in_flight(self) -> int:
+        """Bytes the sockets took for parts OSS has not answered yet (lost on a stop)."""
+        if self.cp.object_crc64 is not None or not self.running:
+            return 0  # a stopped run's threads may still count a last chunk: not in flight
+        return min(self.cp.size - self.bytes_done, sum(list(self._inflight.values())))
 
     @property
     def parts_total(self) -> int:

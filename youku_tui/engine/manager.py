@@ -63,7 +63,8 @@ class UploadSnapshot:
     title: str
     size: int
     state: UploadState
-    bytes_done: int = 0
+    bytes_done: int = 0  # confirmed by OSS (parts answered OK); what survives a stop
+    bytes_in_flight: int = 0  # sent beyond that, not yet answered
     hashed: int = 0
     parts_done: int = 0
     parts_total: int = 0
@@ -88,6 +89,7 @@ class CheckpointProblem:
 class _ProgressMark:
     phase: str = ""
     done: int = -1
+    in_flight: int = 0
     stamp: float = 0.0
     speed: float = 0.0
 
@@ -403,6 +405,7 @@ class UploadEngine:
             size=cp.size,
             state=cp.state,
             bytes_done=job.bytes_done,
+            bytes_in_flight=job.bytes_in_flight,
             hashed=cp.size if cp.md5 else job.hashed,
             parts_done=len(cp.parts),
             parts_total=job.parts_total,
@@ -502,29 +505,35 @@ class UploadEngine:
         now = time.monotonic()
         for upload_id, job in self._jobs.items():
             state = job.state
+            in_flight = 0
             if state is S.HASHING:
                 phase, done = "hashing", job.hashed
             elif state in (S.UPLOADING, S.COMMITTING) or (force and job.bytes_done):
                 phase, done = "uploading", job.bytes_done
+                in_flight = job.bytes_in_flight
             else:
                 continue
             mark = self._marks.setdefault(upload_id, _ProgressMark())
-            if mark.phase == phase and mark.done == done:
+            if mark.phase == phase and (mark.done, mark.in_flight) == (done, in_flight):
                 if mark.speed and now - mark.stamp > 1.0:
                     mark.speed = 0.0  # stalled: say so once
                 else:
                     continue
             elif mark.phase == phase and now > mark.stamp:
-                sample = max(0, done - mark.done) / (now - mark.stamp)
+                # The speed is of bytes sent (confirmed or not): confirmations come a whole
+                # part at a time and would make it jump.
+                sent = done + in_flight - mark.done - mark.in_flight
+                sample = max(0, sent) / (now - mark.stamp)
                 mark.speed = SPEED_SMOOTHING * sample + (1 - SPEED_SMOOTHING) * mark.speed
             else:
                 mark.speed = 0.0
-            mark.phase, mark.done, mark.stamp = phase, done, now
+            mark.phase, mark.done, mark.in_flight, mark.stamp = phase, done, in_flight, now
             self._emit(
                 Progress(
                     upload_id=upload_id,
                     phase=phase,
                     done=done,
+                    in_flight=in_flight,
                     total=job.cp.size,
                     speed=round(mark.speed, 1),
                     parts_done=len(job.cp.parts),
