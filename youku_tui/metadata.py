@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from youku_tui.errors import FieldProblem, MetadataError
+from youku_tui.textsafe import clean_for_youku, safe_text, unsafe_characters
 
 TITLE_MAX = 60
 TAGS_MAX = 10
@@ -123,7 +124,19 @@ def split_tags(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _control_problem(
+    field: str, text: str, what: str, multiline: bool = False
+) -> list[FieldProblem]:
+    """Control characters, bidi overrides or undecodable bytes: refused, never sent."""
+    bad = unsafe_characters(text, multiline=multiline)
+    if not bad:
+        return []
+    return [FieldProblem(field, f"{what} holds control characters ({', '.join(bad)}); remove them")]
+
+
 def check_title(title: str) -> list[FieldProblem]:
+    if controls := _control_problem("title", title, "the title"):
+        return controls
     if not title.strip():
         return [FieldProblem("title", "is required (1 to 60 characters)")]
     if len(title) > TITLE_MAX:
@@ -139,7 +152,9 @@ def check_tags(tags: Iterable[str]) -> list[FieldProblem]:
     if len(tags) > TAGS_MAX:
         problems.append(FieldProblem("tags", f"{len(tags)} tags given; at most {TAGS_MAX}"))
     for tag in tags:
-        if "," in tag or "，" in tag:
+        if controls := _control_problem("tags", tag, "a tag"):
+            problems += controls
+        elif "," in tag or "，" in tag:
             problems.append(FieldProblem("tags", f"tag {tag!r} must not contain a comma"))
         elif len(tag) < TAG_MIN_LEN:
             problems.append(
@@ -153,6 +168,8 @@ def check_tags(tags: Iterable[str]) -> list[FieldProblem]:
 
 
 def check_description(description: str) -> list[FieldProblem]:
+    if controls := _control_problem("description", description, "the description", True):
+        return controls
     if len(description) > DESCRIPTION_MAX:
         return [
             FieldProblem(
@@ -212,10 +229,15 @@ def validate_metadata(meta: VideoMetadata) -> list[FieldProblem]:
 
 
 def check_file_name(path: Path) -> list[FieldProblem]:
-    """Youku wants ``file_name`` with an extension."""
-    if not path.suffix:
-        return [FieldProblem("file", f"{path.name!r} has no extension; Youku needs one")]
+    """Youku wants ``file_name`` with an extension (sent as :func:`file_name_for_youku`)."""
+    if not Path(file_name_for_youku(path)).suffix:
+        return [FieldProblem("file", f"{safe_text(path.name)!r} has no extension; Youku needs one")]
     return []
+
+
+def file_name_for_youku(path: Path) -> str:
+    """The ``file_name`` sent to Youku: the name without controls or undecodable bytes."""
+    return clean_for_youku(path.name)
 
 
 class _StrictFormatter(string.Formatter):
@@ -237,11 +259,12 @@ def render_title(template: str, path: Path, index: int, today: date | None = Non
     """Fill ``{stem}``, ``{name}``, ``{index}`` (1-based) and ``{date}`` for one file.
 
     Literal braces are written ``{{`` and ``}}``. An unknown placeholder raises
-    :class:`MetadataError` naming the title field.
+    :class:`MetadataError` naming the title field. The file's name is cleaned first (control
+    characters dropped, undecodable bytes as U+FFFD): a name is not the user's typed text.
     """
     values = {
-        "stem": path.stem,
-        "name": path.name,
+        "stem": clean_for_youku(path.stem),
+        "name": clean_for_youku(path.name),
         "index": index,
         "date": (today or date.today()).isoformat(),
     }
@@ -264,7 +287,7 @@ def batch_metadata(
         title = render_title(template.title, path, index, today)
         meta = template.with_title(title)
         problems += [
-            FieldProblem(p.field, f"{p.message} (for {path.name})", p.severity)
+            FieldProblem(p.field, f"{p.message} (for {safe_text(path.name)})", p.severity)
             for p in check_metadata(meta)
             if p.severity == "error"
         ]

@@ -19,7 +19,7 @@ from youku_tui.errors import CheckpointError, FileChangedError, LocalFileError
 from youku_tui.metadata import PublicType, VideoMetadata
 
 
-def _video(tmp_path: Path, data: bytes = b"video bytes" * 1000) -> Path:
+def _video(tmp_path: Path, data: bytes = b"v" * (102400 + 5)) -> Path:
     path = tmp_path / "clip.mp4"
     path.write_bytes(data)
     return path

@@ -178,12 +178,13 @@ def _setup_logging() -> Path | None:
 def _guard(action: Callable[[], int]) -> int:
     """Run a command: one clear line for any error, never a traceback."""
     from youku_tui.errors import YoukuTuiError
+    from youku_tui.textsafe import safe_text
 
     log_path = _setup_logging()
     try:
         return action()
     except YoukuTuiError as exc:
-        print(f"youku-tui: {exc}", file=sys.stderr)
+        print(f"youku-tui: {safe_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("youku-tui: interrupted", file=sys.stderr)
@@ -191,7 +192,8 @@ def _guard(action: Callable[[], int]) -> int:
     except Exception as exc:
         log.exception("unexpected error")
         where = f"; details in {log_path}" if log_path else ""
-        print(f"youku-tui: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        shown = safe_text(f"unexpected error: {type(exc).__name__}: {exc}{where}")
+        print(f"youku-tui: {shown}", file=sys.stderr)
         return EXIT_BUG
 
 
@@ -329,7 +331,7 @@ def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, 
     from dataclasses import replace
 
     from youku_tui.config import load_config
-    from youku_tui.engine.checkpoint import FileIdentity
+    from youku_tui.engine.manager import check_new_upload
     from youku_tui.errors import LocalFileError
     from youku_tui.metadata import (
         CopyrightType,
@@ -356,9 +358,8 @@ def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, 
     )
     files = [Path(f).expanduser().absolute() for f in args.files]
     metadata = batch_metadata(template, files)
-    for path in files:
-        if FileIdentity.of(path).size == 0:
-            raise LocalFileError(f"{path} is empty")
+    for path, meta in zip(files, metadata, strict=True):
+        check_new_upload(path, meta)  # every file, before any is queued
     if args.part_size:
         if args.part_size < 100 * 1024:
             raise LocalFileError("--part-size must be at least 100KB (OSS's minimum)")
@@ -412,11 +413,12 @@ async def _resume(args: argparse.Namespace) -> int:
 
 def _report_problem(sink: JsonLines | TerminalBoard, path: str, message: str) -> None:
     from youku_tui.cli.progress import JsonLines
+    from youku_tui.textsafe import safe_text
 
     if isinstance(sink, JsonLines):
         sink.write({"event": "checkpoint_problem", "path": path, "message": message})
     else:
-        print(f"youku-tui: {message}", file=sys.stderr)
+        print(f"youku-tui: {safe_text(message)}", file=sys.stderr)
 
 
 # --- list ---------------------------------------------------------------------------------
@@ -432,11 +434,12 @@ def _list(args: argparse.Namespace) -> int:
     from youku_tui import paths
     from youku_tui.cli.progress import human_bytes
     from youku_tui.engine.checkpoint import CheckpointStore
+    from youku_tui.textsafe import json_safe, safe_text
 
     store = CheckpointStore(paths.uploads_dir(args.sandbox))
     checkpoints, problems = store.load_all()
     for problem in problems:
-        print(f"youku-tui: {problem.message}", file=sys.stderr)
+        print(f"youku-tui: {safe_text(problem.message)}", file=sys.stderr)
     shown = [c for c in checkpoints if args.all or not c.state.is_terminal]
     for cp in shown:
         stored = sum(p.size for p in cp.parts.values()) if cp.object_crc64 is None else cp.size
@@ -459,7 +462,7 @@ def _list(args: argparse.Namespace) -> int:
                 "error": cp.last_error,
                 "in_use": in_use,
             }
-            print(json.dumps(record, ensure_ascii=False))
+            print(json_safe(json.dumps(record, ensure_ascii=False)))
         else:
             percent = 100 * stored / cp.size if cp.size else 0
             state = "running" if in_use else str(cp.state)
@@ -467,7 +470,8 @@ def _list(args: argparse.Namespace) -> int:
                 f"{cp.upload_id}  {state:<10} {percent:5.1f}% of {human_bytes(cp.size):>10}"
                 f"  {cp.title}  ({cp.path})"
             )
-            print(line + (f"\n    last error: {cp.last_error}" if cp.last_error else ""))
+            error = f"\n    last error: {safe_text(cp.last_error)}" if cp.last_error else ""
+            print(safe_text(line) + error)
     if not shown and not args.json:
         print("no unfinished uploads")
     return EXIT_OK
@@ -482,6 +486,7 @@ def run_cancel(args: argparse.Namespace) -> int:
 
 async def _cancel(args: argparse.Namespace) -> int:
     from youku_tui.runtime import open_runtime
+    from youku_tui.textsafe import safe_text
 
     async with open_runtime(args.sandbox) as rt:
         engine = rt.make_engine(lambda event: None)
@@ -491,7 +496,8 @@ async def _cancel(args: argparse.Namespace) -> int:
             code = EXIT_OK
             for upload_id in args.upload_ids:
                 if upload_id not in known:
-                    print(f"youku-tui: no unfinished upload {upload_id!r}", file=sys.stderr)
+                    shown = safe_text(repr(upload_id))
+                    print(f"youku-tui: no unfinished upload {shown}", file=sys.stderr)
                     code = EXIT_FAILED
                     continue
                 await engine.cancel(upload_id)

@@ -27,6 +27,7 @@ from youku_tui.engine.events import (
     UploadFailed,
     UploadLog,
 )
+from youku_tui.textsafe import json_safe, safe_text
 
 REDRAW_INTERVAL = 0.25
 BAR_WIDTH = 24
@@ -44,7 +45,7 @@ class JsonLines:
         if self._broken:
             return
         try:
-            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._stream.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
             self._stream.flush()
         except (BrokenPipeError, ValueError):  # ValueError: the stream was closed
             self._broken = True
@@ -89,7 +90,7 @@ class TerminalBoard:
     def __call__(self, event: EngineEvent) -> None:
         row = self._rows.get(event.upload_id)
         if isinstance(event, UploadAdded):
-            self._rows[event.upload_id] = _Row(event.title, event.size, str(event.state))
+            self._rows[event.upload_id] = _Row(safe_text(event.title), event.size, str(event.state))
         elif row is None:
             if isinstance(event, TokenRefreshed):
                 self.say("access token refreshed")
@@ -120,7 +121,7 @@ class TerminalBoard:
     def say(self, line: str) -> None:
         """A line that stays: printed above the board."""
         self._erase()
-        self._stream.write(line + "\n")
+        self._stream.write(safe_text(line) + "\n")
         self._draw(force=True)
 
     def close(self) -> None:
@@ -157,5 +158,5 @@ class TerminalBoard:
             speed = f"{human_bytes(row.speed)}/s" if row.speed else ""
             detail = f"{row.state} {fraction * 100:5.1f}% {speed} {row.parts}".rstrip()
         title = row.title if len(row.title) <= 28 else row.title[:27] + "~"
-        note = f"  {row.note}" if row.note else ""
+        note = f"  {safe_text(row.note)}" if row.note else ""
         return f"{title:<28} [{bar}] {detail}{note}"

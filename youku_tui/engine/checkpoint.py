@@ -10,10 +10,14 @@ CRC-64 values are written as 16-digit hex strings because TOML integers are sign
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import fcntl
 import logging
 import os
+import re
+import stat
 import time
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
@@ -22,14 +26,17 @@ from typing import Any
 
 import tomli_w
 
+from youku_tui.engine.parts import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, PartPlan
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import CheckpointError, FileChangedError, LocalFileError
 from youku_tui.fsutil import atomic_write
+from youku_tui.textsafe import safe_text
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SUFFIX = ".toml"
+MAX_FILE_SIZE = MAX_PARTS * MAX_PART_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +53,11 @@ class FileIdentity:
         try:
             st = path.stat()
         except FileNotFoundError as exc:
-            raise LocalFileError(f"{path}: no such file") from exc
+            raise LocalFileError(f"{safe_text(path)}: no such file") from exc
         except OSError as exc:
-            raise LocalFileError(f"{path}: {exc.strerror or exc}") from exc
-        if not path.is_file():
-            raise LocalFileError(f"{path}: not a regular file")
+            raise LocalFileError(f"{safe_text(path)}: {exc.strerror or exc}") from exc
+        if not stat.S_ISREG(st.st_mode):
+            raise LocalFileError(f"{safe_text(path)}: not a regular file")
         return cls(path=str(path), size=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino)
 
     def differences(self, other: FileIdentity) -> list[str]:
@@ -129,11 +136,11 @@ class Checkpoint:
         try:
             current = FileIdentity.of(self.path)
         except LocalFileError as exc:
-            raise LocalFileError(f"{exc.message} (uploading as {self.title!r})") from exc
+            raise LocalFileError(f"{exc.message} (uploading as {safe_text(self.title)!r})") from exc
         changed = self.identity.differences(current)
         if changed:
             raise FileChangedError(
-                f"{self.path} changed since its upload started ({', '.join(changed)}); "
+                f"{safe_text(self.path)} changed since its upload started ({', '.join(changed)}); "
                 "refusing to resume - cancel it and upload the file again"
             )
         return current
@@ -150,7 +157,7 @@ class Checkpoint:
             "updated_at": self.updated_at,
             "md5": self.md5,
             "integrity_retry_used": self.integrity_retry_used,
-            "file": asdict(self.identity),
+            "file": _file_record(self.identity),
             "metadata": _drop_empty(self.metadata),
             "youku": {
                 "video_id": self.video_id,
@@ -165,7 +172,7 @@ class Checkpoint:
                 "object_crc64": "" if self.object_crc64 is None else _hex(self.object_crc64),
             },
             "error": {
-                "message": self.last_error,
+                "message": safe_text(self.last_error),
                 "code": self.last_error_code,
                 "class": self.last_error_class,
             },
@@ -178,62 +185,200 @@ class Checkpoint:
 
     @classmethod
     def from_toml(cls, text: str) -> Checkpoint:
-        """Parse a checkpoint; :class:`CheckpointError` says what is wrong with it."""
+        """Parse and check a checkpoint; :class:`CheckpointError` says what is wrong with it.
+
+        Every value is checked for its type and a sane range (a size of ``inf``, a part size
+        of 1 byte or a 300-digit position is refused here, not met half-way through a resume).
+        """
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise CheckpointError(f"not valid TOML ({exc})") from exc
+        except RecursionError:
+            raise CheckpointError("not valid TOML (nested too deeply)") from None
         version = doc.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise CheckpointError(f"unknown schema_version {version!r} (expected {SCHEMA_VERSION})")
-        try:
-            file = doc["file"]
-            youku = doc.get("youku", {})
-            oss = doc.get("oss", {})
-            error = doc.get("error", {})
-            parts = {
-                int(p["number"]): PartRecord(
-                    number=int(p["number"]),
-                    size=int(p["size"]),
-                    etag=str(p["etag"]),
-                    crc64=int(str(p["crc64"]), 16),
-                )
-                for p in doc.get("parts", [])
-            }
-            object_crc = str(oss.get("object_crc64", ""))
-            metadata = doc["metadata"]
-            if not isinstance(metadata, dict):
-                raise TypeError("metadata must be a table")
-            return cls(
-                upload_id=str(doc["upload_id"]),
-                identity=FileIdentity(
-                    path=str(file["path"]),
-                    size=int(file["size"]),
-                    mtime_ns=int(file["mtime_ns"]),
-                    inode=int(file["inode"]),
-                ),
-                metadata=metadata,
-                state=UploadState(doc["state"]),
-                md5=str(doc.get("md5", "")),
-                position=int(doc.get("position", 0)),
-                created_at=float(doc.get("created_at", 0.0)),
-                updated_at=float(doc.get("updated_at", 0.0)),
-                video_id=str(youku.get("video_id", "")),
-                upload_token=str(youku.get("upload_token", "")),
-                bucket=str(youku.get("bucket", "")),
-                object=str(youku.get("object", "")),
-                endpoint=str(youku.get("endpoint", "")),
-                part_size=int(oss.get("part_size", 0)),
-                multipart_upload_id=str(oss.get("multipart_upload_id", "")),
-                parts=parts,
-                object_crc64=int(object_crc, 16) if object_crc else None,
-                integrity_retry_used=bool(doc.get("integrity_retry_used", False)),
-                last_error=str(error.get("message", "")),
-                last_error_code=str(error.get("code", "")),
-                last_error_class=str(error.get("class", "")),
+            raise CheckpointError(
+                f"unknown schema_version {safe_text(repr(version))[:40]} "
+                f"(expected {SCHEMA_VERSION})"
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"malformed checkpoint ({type(exc).__name__}: {exc})") from exc
+        try:
+            return cls._from_doc(doc)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise CheckpointError(
+                f"malformed checkpoint ({type(exc).__name__}: {safe_text(exc)[:200]})"
+            ) from exc
+
+    @classmethod
+    def _from_doc(cls, doc: dict[str, Any]) -> Checkpoint:
+        file = _table(doc, "file", required=True)
+        youku = _table(doc, "youku")
+        oss = _table(doc, "oss")
+        error = _table(doc, "error")
+        metadata = _table(doc, "metadata", required=True)
+        identity = FileIdentity(
+            path=_path_of(file),
+            size=_int(file, "size", 1, MAX_FILE_SIZE, prefix="file."),
+            mtime_ns=_int(file, "mtime_ns", -(2**63), 2**63 - 1, prefix="file."),
+            inode=_int(file, "inode", 0, 2**64 - 1, prefix="file."),
+        )
+        part_size = _int(oss, "part_size", 0, MAX_PART_SIZE, prefix="oss.", default=0)
+        if part_size:
+            if part_size < MIN_PART_SIZE:
+                raise ValueError(f"oss.part_size {part_size} is below OSS's {MIN_PART_SIZE}")
+            count = PartPlan(identity.size, part_size).count
+            if count > MAX_PARTS:
+                raise ValueError(f"oss.part_size {part_size} makes {count} parts (max {MAX_PARTS})")
+        parts = _parts_of(doc, identity.size, part_size)
+        md5 = _str(doc, "md5")
+        if md5 and not _MD5_RE.fullmatch(md5):
+            raise ValueError("md5 is not 32 hex digits")
+        object_crc = _str(oss, "object_crc64")
+        return cls(
+            upload_id=_str(doc, "upload_id", required=True),
+            identity=identity,
+            metadata=metadata,
+            state=UploadState(_str(doc, "state", required=True)),
+            md5=md5.lower(),
+            position=_int(doc, "position", 0, MAX_POSITION, default=0),
+            created_at=_time(doc, "created_at"),
+            updated_at=_time(doc, "updated_at"),
+            video_id=_str(youku, "video_id"),
+            upload_token=_str(youku, "upload_token"),
+            bucket=_str(youku, "bucket"),
+            object=_str(youku, "object"),
+            endpoint=_str(youku, "endpoint"),
+            part_size=part_size,
+            multipart_upload_id=_str(oss, "multipart_upload_id"),
+            parts=parts,
+            object_crc64=_crc(object_crc, "oss.object_crc64") if object_crc else None,
+            integrity_retry_used=_bool(doc, "integrity_retry_used"),
+            last_error=_str(error, "message", limit=4000),
+            last_error_code=_str(error, "code"),
+            last_error_class=_str(error, "class"),
+        )
+
+
+# --- checking a parsed checkpoint -------------------------------------------------------------
+
+MAX_POSITION = 2**31 - 1
+MAX_CHECKPOINT_BYTES = 4 * 1024 * 1024  # 10,000 parts take about 1 MiB
+_MD5_RE = re.compile(r"[0-9a-fA-F]{32}")
+_CRC_RE = re.compile(r"[0-9a-fA-F]{1,16}")
+
+
+def _table(doc: dict[str, Any], key: str, required: bool = False) -> dict[str, Any]:
+    if key not in doc and not required:
+        return {}
+    value = doc[key]
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} must be a table")
+    return value
+
+
+def _int(
+    table: dict[str, Any],
+    key: str,
+    low: int,
+    high: int,
+    *,
+    prefix: str = "",
+    default: int | None = None,
+) -> int:
+    if key not in table and default is not None:
+        return default
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{prefix}{key} must be an integer, not {type(value).__name__}")
+    if not low <= value <= high:
+        shown = str(value) if len(str(value)) <= 24 else f"a {len(str(value))}-digit number"
+        raise ValueError(f"{prefix}{key} = {shown} is outside {low}..{high}")
+    return value
+
+
+def _str(table: dict[str, Any], key: str, required: bool = False, limit: int = 1024) -> str:
+    if key not in table and not required:
+        return ""
+    value = table[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be a string, not {type(value).__name__}")
+    if len(value) > limit:
+        raise ValueError(f"{key} is {len(value)} characters long (at most {limit})")
+    return value
+
+
+def _bool(table: dict[str, Any], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise TypeError(f"{key} must be true or false")
+    return value
+
+
+def _time(table: dict[str, Any], key: str) -> float:
+    value = table.get(key, 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{key} must be a number")
+    if not 0 <= value < 1e11:  # also refuses inf and nan
+        raise ValueError(f"{key} = {value} is not a time")
+    return float(value)
+
+
+def _crc(text: str, what: str) -> int:
+    if not _CRC_RE.fullmatch(text):
+        raise ValueError(f"{what} is not a 64-bit hex CRC")
+    return int(text, 16)
+
+
+def _path_of(file: dict[str, Any]) -> str:
+    """``path``, or the exact bytes in ``path_bytes`` (base64) for a name that is not UTF-8."""
+    if "path_bytes" in file:
+        encoded = _str(file, "path_bytes", limit=8192)
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error as exc:
+            raise ValueError("file.path_bytes is not base64") from exc
+        path = os.fsdecode(raw)
+    else:
+        path = _str(file, "path", required=True, limit=8192)
+    if not path or "\x00" in path:
+        raise ValueError("file.path is empty or holds a NUL byte")
+    return path
+
+
+def _parts_of(doc: dict[str, Any], file_size: int, part_size: int) -> dict[int, PartRecord]:
+    rows = doc.get("parts", [])
+    if not isinstance(rows, list):
+        raise TypeError("parts must be an array of tables")
+    if rows and not part_size:
+        raise ValueError("parts are recorded but oss.part_size is not")
+    count = PartPlan(file_size, part_size).count if part_size else 0
+    parts: dict[int, PartRecord] = {}
+    for row in rows:
+        if not isinstance(row, dict):
+            raise TypeError("each part must be a table")
+        number = _int(row, "number", 1, count, prefix="part ")
+        size = _int(row, "size", 1, part_size, prefix=f"part {number} ")
+        if number in parts:
+            raise ValueError(f"part {number} is recorded twice")
+        parts[number] = PartRecord(
+            number=number,
+            size=size,
+            etag=_str(row, "etag", required=True, limit=256),
+            crc64=_crc(_str(row, "crc64", required=True), f"part {number} crc64"),
+        )
+    return parts
+
+
+def _file_record(identity: FileIdentity) -> dict[str, Any]:
+    """The file table; a path that is not valid UTF-8 (``surrogateescape``) is kept exactly,
+    as base64 bytes, beside a readable form, so it round-trips."""
+    record = asdict(identity)
+    try:
+        identity.path.encode("utf-8")
+    except UnicodeEncodeError:
+        record["path"] = safe_text(identity.path)
+        record["path_bytes"] = base64.b64encode(os.fsencode(identity.path)).decode("ascii")
+    return record
 
 
 def _hex(value: int) -> str:
@@ -268,6 +413,32 @@ class UploadLock:
             self._fd = None
 
 
+def read_checkpoint_text(path: Path) -> str:
+    """The text of a checkpoint file, refusing what is not one without blocking on it.
+
+    A FIFO or a device named ``*.toml`` would block a plain ``open``/``read`` forever:
+    the file is opened with ``O_NONBLOCK`` and must be a regular file of sane size.
+    Raises :class:`CheckpointError` for what is not a checkpoint, ``OSError`` otherwise.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CheckpointError("not a regular file")
+        if info.st_size > MAX_CHECKPOINT_BYTES:
+            raise CheckpointError(f"{info.st_size} bytes, too big for a checkpoint")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(MAX_CHECKPOINT_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError("too big for a checkpoint")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckpointError("not UTF-8 text") from None
+
+
 class CheckpointStore:
     """The folder of checkpoints: save, load all, delete, set aside corrupt ones."""
 
@@ -288,11 +459,9 @@ class CheckpointStore:
     def load(self, upload_id: str) -> Checkpoint:
         path = self.path_for(upload_id)
         try:
-            return Checkpoint.from_toml(path.read_text(encoding="utf-8"))
+            return Checkpoint.from_toml(read_checkpoint_text(path))
         except OSError as exc:
             raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise CheckpointError(f"{path} is not UTF-8 text") from exc
 
     def lock(self, upload_id: str) -> UploadLock | None:
         """Lock the upload for this process; None when another process holds it."""
@@ -326,21 +495,22 @@ class CheckpointStore:
             return checkpoints, problems
         for path in sorted(self.folder.glob(f"*{SUFFIX}")):
             try:
-                text = path.read_text(encoding="utf-8")
-                checkpoint = Checkpoint.from_toml(text)
-            except (CheckpointError, UnicodeDecodeError) as exc:
+                checkpoint = Checkpoint.from_toml(read_checkpoint_text(path))
+            except CheckpointError as exc:
                 aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
                 try:
                     os.replace(path, aside)
                     where = f"moved to {aside.name}"
                 except OSError:
                     where = "left in place"
-                message = f"checkpoint {path.name} is corrupt ({exc}); {where}"
+                message = f"checkpoint {safe_text(path.name)} is corrupt ({exc}); {where}"
                 log.warning(message)
                 problems.append(LoadProblem(path, message))
                 continue
             except OSError as exc:
-                problems.append(LoadProblem(path, f"cannot read {path}: {exc.strerror or exc}"))
+                problems.append(
+                    LoadProblem(path, f"cannot read {safe_text(path)}: {exc.strerror or exc}")
+                )
                 continue
             if checkpoint.upload_id != path.name.removesuffix(SUFFIX):
                 checkpoint = replace(checkpoint, upload_id=path.name.removesuffix(SUFFIX))

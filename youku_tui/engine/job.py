@@ -69,7 +69,12 @@ from youku_tui.errors import (
     UploadSessionGoneError,
     YoukuTuiError,
 )
-from youku_tui.metadata import PublicType, VideoMetadata
+from youku_tui.metadata import (
+    PublicType,
+    VideoMetadata,
+    file_name_for_youku,
+    validate_metadata,
+)
 
 log = logging.getLogger(__name__)
 
@@ -381,8 +386,9 @@ class UploadJob:
                     )
                 ]
             )
+        validate_metadata(metadata)  # a checkpoint is a file anyone may have edited
         created = await self.ctx.client.create(
-            file_name=cp.path.name,
+            file_name=file_name_for_youku(cp.path),
             file_md5=cp.md5,
             file_size=cp.size,
             metadata=metadata,

@@ -24,7 +24,12 @@ from pathlib import Path
 from youku_tui.api.client import YoukuClient
 from youku_tui.api.retry import RetryPolicy
 from youku_tui.config import Credentials, EngineSettings
-from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore, FileIdentity
+from youku_tui.engine.checkpoint import (
+    MAX_FILE_SIZE,
+    Checkpoint,
+    CheckpointStore,
+    FileIdentity,
+)
 from youku_tui.engine.events import (
     EngineEvent,
     EventSink,
@@ -45,6 +50,7 @@ from youku_tui.errors import (
     LocalFileError,
 )
 from youku_tui.metadata import VideoMetadata, check_file_name, validate_metadata
+from youku_tui.textsafe import safe_text
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +98,24 @@ class _ProgressMark:
     in_flight: int = 0
     stamp: float = 0.0
     speed: float = 0.0
+
+
+def check_new_upload(path: Path, metadata: VideoMetadata) -> FileIdentity:
+    """Everything :meth:`UploadEngine.add` checks, without queuing anything.
+
+    A batch checks every file with this before adding any, so one bad file never leaves the
+    files before it queued (to be uploaded again by a later ``resume``).
+    """
+    validate_metadata(metadata)
+    name_problems = check_file_name(path)
+    if name_problems:
+        raise LocalFileError(str(name_problems[0]))
+    identity = FileIdentity.of(path.expanduser().absolute())
+    if identity.size == 0:
+        raise LocalFileError(f"{safe_text(identity.path)} is empty")
+    if identity.size > MAX_FILE_SIZE:
+        raise LocalFileError(f"{safe_text(identity.path)} is larger than OSS takes")
+    return identity
 
 
 class UploadEngine:
@@ -177,14 +201,7 @@ class UploadEngine:
 
     def add(self, path: Path, metadata: VideoMetadata, *, start: bool = True) -> str:
         """Queue a file; return its upload id. Raises MetadataError / LocalFileError first."""
-        validate_metadata(metadata)
-        name_problems = check_file_name(path)
-        if name_problems:
-            raise LocalFileError(str(name_problems[0]))
-        path = path.expanduser().absolute()
-        identity = FileIdentity.of(path)
-        if identity.size == 0:
-            raise LocalFileError(f"{path} is empty")
+        identity = check_new_upload(path, metadata)
         upload_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         checkpoint = Checkpoint(
             upload_id=upload_id,

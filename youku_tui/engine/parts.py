@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 KIB = 1024
 MIB = 1024 * KIB
+GIB = 1024 * MIB
 MIN_PART_SIZE = 100 * KIB
+MAX_PART_SIZE = 5 * GIB  # OSS's limit for one part
 MAX_PARTS = 10_000
 DEFAULT_PART_SIZE = 10 * MIB  # oss2.resumable_upload's default too, so benchmarks compare
 
@@ -40,7 +42,7 @@ class PartPlan:
 
 def choose_part_size(file_size: int, preferred: int = 0) -> int:
     """The part size for ``file_size``: ``preferred`` (or the default), grown to fit 10,000."""
-    size = max(preferred or DEFAULT_PART_SIZE, MIN_PART_SIZE)
+    size = min(max(preferred or DEFAULT_PART_SIZE, MIN_PART_SIZE), MAX_PART_SIZE)
     if file_size > size * MAX_PARTS:
         # Round up to whole MiB so the plan is easy to read in a checkpoint.
         needed = -(-file_size // MAX_PARTS)
