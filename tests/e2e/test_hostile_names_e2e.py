@@ -44,9 +44,7 @@ def test_a_non_utf8_name_with_escapes_uploads_once_and_is_never_echoed_raw(
         _video(folder, b"last.mp4"),
     ]
     for output in ("--json", None):
-        result = _run(
-            sandbox, "upload", *files, "--tags", "aa,bb", *([output] if output else [])
-        )
+        result = _run(sandbox, "upload", *files, "--tags", "aa,bb", *([output] if output else []))
         assert result.returncode == 0, result.stderr
         for stream in (result.stdout, result.stderr):
             for control in TERMINAL_CONTROL:
