@@ -24,6 +24,9 @@ Align = Literal["left", "right"]
 
 # Characters that would act on the terminal (or break a line) instead of showing.
 _UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# Bidi embeddings, overrides and isolates: they make a line read backwards (a name ending in
+# "\u202emp4.exe" shows as "exe.4pm"). Other format characters (ZWJ in emoji) stay.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def printable(text: str) -> str:
@@ -35,12 +38,16 @@ def printable(text: str) -> str:
     """
     if text.isascii() and text.isprintable():
         return text
-    return "".join(_escape(char) for char in text)
+    return "".join(escape_char(char) if is_unprintable(char) else char for char in text)
 
 
-def _escape(char: str) -> str:
-    if unicodedata.category(char) not in _UNPRINTABLE_CATEGORIES:
-        return char
+def is_unprintable(char: str) -> bool:
+    """True for a character that must not reach a terminal (or Youku) as it is."""
+    return unicodedata.category(char) in _UNPRINTABLE_CATEGORIES or char in _BIDI_CONTROLS
+
+
+def escape_char(char: str) -> str:
+    """The visible escape of one character: the original byte for an undecodable one."""
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:  # a byte surrogateescape could not decode
         return f"\\x{code - 0xDC00:02x}"
