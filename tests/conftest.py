@@ -9,6 +9,9 @@ import pytest
 
 from youku_tui.sandbox import SandboxThread
 
+CA_VARIABLES = ("YOUKU_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -25,6 +28,11 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     for var in ("YOUKU_API_BASE", "YOUKU_CLIENT_ID", "YOUKU_ACCESS_TOKEN", "YOUKU_REFRESH_TOKEN"):
         monkeypatch.delenv(var, raising=False)
+    # The machine's CA bundle and proxy settings must not decide what a test sees; the tests
+    # of those paths set them themselves.
+    for var in (*CA_VARIABLES, *PROXY_VARIABLES):
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.lower(), raising=False)
     return home
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,9 +117,34 @@ def start_process(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], d
     )
     assert proc.stdout is not None
     env: dict[str, str] = {}
-    for _ in range(4):
-        line = proc.stdout.readline()
+    for line in proc.stdout:  # the export lines, then EOF: the sandbox detaches its stdout
         assert line.startswith("export "), line
         name, _eq, value = line[len("export ") :].strip().partition("=")
         env[name] = shlex.split(value)[0]
+    assert env, proc.communicate()
     return proc, env
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def loopback_resolver(suffix: str) -> Callable[..., Any]:
+    """A ``socket.getaddrinfo`` that sends every host name ending in ``suffix`` to 127.0.0.1.
+
+    The resolver hook of the TLS / virtual-host tests: host names such as
+    ``yk-source-upload.oss-cn-sandbox.localhost`` reach the sandbox without touching
+    /etc/hosts or DNS, and TLS still checks the certificate against the name.
+    """
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if isinstance(name, str) and name.rstrip(".").endswith(suffix):
+            host = "127.0.0.1"
+        return _real_getaddrinfo(host, *args, **kwargs)
+
+    return resolve
+
+
+def install_loopback_resolver(suffix: str) -> None:
+    """For subprocesses (``python -c``): patch the resolver for the whole process."""
+    socket.getaddrinfo = loopback_resolver(suffix)

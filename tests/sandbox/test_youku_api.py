@@ -95,7 +95,7 @@ def test_client_and_token_checks(sandbox: SandboxThread) -> None:
     ]
     for auth, code in cases:
         assert youku_code(httpx.post(url, data={**params, **auth})) == code
-    assert youku_code(httpx.get(url)) == 1010
+    assert youku_code(httpx.put(url)) == 1010  # GET is accepted, as Youku does
 
 
 def test_token_expiry_and_refresh(make_sandbox: Any) -> None:

@@ -52,6 +52,48 @@ def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="fault rules ROUTE=ACTION[@RATE][#COUNT],... e.g. 'oss.upload_part=503@0.1'",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault decisions")
+    modes = parser.add_argument_group("production paths (off by default, usable together)")
+    modes.add_argument(
+        "--tls",
+        action="store_true",
+        help="HTTPS with a CA made in the data folder; OSS endpoints without a scheme",
+    )
+    modes.add_argument(
+        "--oss-host",
+        default="",
+        metavar="NAME",
+        help="virtual-hosted buckets: endpoint NAME, bucket.NAME (both must reach this host)",
+    )
+    modes.add_argument(
+        "--region",
+        default="",
+        help="V4 requests must sign for this region (e.g. cn-sandbox), as OSS checks",
+    )
+    modes.add_argument(
+        "--no-v1", action="store_true", help="refuse V1 signatures, as OSS does for new buckets"
+    )
+    modes.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="run the server clock this far ahead (negative: behind); OSS allows 15 min",
+    )
+    modes.add_argument(
+        "--strict-policy",
+        action="store_true",
+        help="STS grants allow PutObject and multipart uploads only (no ListParts, Head...)",
+    )
+    modes.add_argument(
+        "--urlencoded-errors",
+        action="store_true",
+        help="send API errors as url-encoded text instead of JSON",
+    )
+    modes.add_argument(
+        "--commit-once",
+        action="store_true",
+        help="answer a repeated commit with 120010151 (session gone), not the video_id",
+    )
     parser.add_argument(
         "--print-env",
         action="store_true",
@@ -82,6 +124,14 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
         token_ttl=args.token_ttl,
         faults=args.faults,
         seed=args.seed,
+        tls=args.tls,
+        oss_host=args.oss_host,
+        region=args.region,
+        refuse_v1=args.no_v1,
+        clock_offset=args.clock_offset,
+        strict_policy=args.strict_policy,
+        urlencoded_errors=args.urlencoded_errors,
+        commit_once=args.commit_once,
     )
     try:
         asyncio.run(_serve(sandbox, print_env=args.print_env))
@@ -131,6 +181,8 @@ def _detach_stdout() -> None:
 
 def _banner(sandbox: Sandbox) -> None:
     faults = f"\n  faults:    {sandbox.faults.spec}" if sandbox.faults.spec else ""
+    if sandbox.ca_file is not None:
+        faults += f"\n  CA:        {sandbox.ca_file} (trust it: YOUKU_CA_BUNDLE or ca_bundle)"
     print(
         f"youku-tui sandbox listening on {sandbox.api_base}\n"
         f"  Youku API: {sandbox.api_base}/uploads/*.json, {sandbox.api_base}/oauth2/token.json\n"

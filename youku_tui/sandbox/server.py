@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar, Unpack
@@ -20,12 +21,14 @@ from urllib.parse import unquote
 
 from aiohttp import ClientPayloadError, web
 
-from youku_tui.config import Credentials
+from youku_tui.config import ENV_CA_BUNDLE, Credentials
 from youku_tui.sandbox import youku_api
 from youku_tui.sandbox.bodies import Throttle, discard
 from youku_tui.sandbox.faults import FaultDecision, FaultPlan
+from youku_tui.sandbox.modes import Modes
 from youku_tui.sandbox.oss import OssCall, OssService, new_request_id, route_of, status_error
 from youku_tui.sandbox.store import Store, StsGrant
+from youku_tui.sandbox.tls import TlsFiles, server_context
 from youku_tui.sandbox.youku_api import SANDBOX_BUCKET, SANDBOX_CLIENT_ID, YoukuApi, YoukuError
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,14 @@ class SandboxOptions(TypedDict, total=False):
     token_ttl: float
     faults: str
     seed: int
+    tls: bool
+    oss_host: str
+    region: str
+    refuse_v1: bool
+    clock_offset: float
+    strict_policy: bool
+    urlencoded_errors: bool
+    commit_once: bool
 
 
 class Sandbox:
@@ -57,8 +68,27 @@ class Sandbox:
         token_ttl: float = 86400.0,
         faults: str = "",
         seed: int = 0,
+        tls: bool = False,
+        oss_host: str = "",
+        region: str = "",
+        refuse_v1: bool = False,
+        clock_offset: float = 0.0,
+        strict_policy: bool = False,
+        urlencoded_errors: bool = False,
+        commit_once: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.modes = Modes(
+            tls=tls,
+            oss_host=oss_host.strip().lower(),
+            region=region.strip(),
+            refuse_v1=refuse_v1,
+            clock_offset=clock_offset,
+            strict_policy=strict_policy,
+            urlencoded_errors=urlencoded_errors,
+            commit_once=commit_once,
+        )
+        self.tls_files: TlsFiles | None = None
         self.host = host
         self.port = port
         self.sts_ttl = sts_ttl
@@ -89,19 +119,28 @@ class Sandbox:
             token_ttl=self.token_ttl,
             endpoint=lambda: self.oss_endpoint,
             save=self._save,
+            modes=self.modes,
         )
-        self._oss = OssService(store, self._io, self._grant_for, lambda: self.oss_endpoint)
+        self._oss = OssService(
+            store, self._io, self._grant_for, lambda: self._oss_url, modes=self.modes
+        )
         self._api.ensure_login()
         await self._save()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
+        app.on_response_prepare.append(self._stamp_date)
+        ssl_context = None
+        if self.modes.tls:
+            ssl_context, self.tls_files = await loop.run_in_executor(
+                self._io, server_context, self.data_dir / "tls", self._tls_names()
+            )
         # No access log: signed URLs and form bodies carry tokens.
         # shutdown_timeout: stopping must not wait a minute for a throttled upload to end.
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=STOP_GRACE
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, backlog=256)
+        site = web.TCPSite(runner, self.host, self.port, backlog=256, ssl_context=ssl_context)
         await site.start()
         self._runner = runner
         address = runner.addresses[0]
@@ -132,11 +171,27 @@ class Sandbox:
     @property
     def api_base(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.modes.tls else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def oss_endpoint(self) -> str:
-        return self.api_base
+        """What ``uploads/create`` hands out: like production (no scheme) in TLS mode."""
+        if not self.modes.oss_host:
+            return self.api_base if not self.modes.tls else self.api_base.split("://", 1)[1]
+        if self.modes.tls:
+            return f"{self.modes.oss_host}:{self.port}"
+        return f"http://{self.modes.oss_host}:{self.port}"
+
+    @property
+    def _oss_url(self) -> str:
+        endpoint = self.oss_endpoint
+        return endpoint if "://" in endpoint else f"https://{endpoint}"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA certificate clients must trust in TLS mode (None otherwise)."""
+        return self.tls_files.ca if self.tls_files else None
 
     @property
     def credentials(self) -> Credentials:
@@ -144,12 +199,15 @@ class Sandbox:
 
     def env(self) -> dict[str, str]:
         creds = self.credentials
-        return {
+        env = {
             "YOUKU_API_BASE": self.api_base,
             "YOUKU_CLIENT_ID": creds.client_id,
             "YOUKU_ACCESS_TOKEN": creds.access_token,
             "YOUKU_REFRESH_TOKEN": creds.refresh_token,
         }
+        if self.ca_file is not None:
+            env[ENV_CA_BUNDLE] = str(self.ca_file)
+        return env
 
     def videos(self) -> list[dict[str, Any]]:
         return self._require_api().videos()
@@ -174,6 +232,16 @@ class Sandbox:
         if self._api is None:
             raise RuntimeError("the sandbox is not started")
         return self._api
+
+    def _tls_names(self) -> list[str]:
+        names = [self.host, "127.0.0.1", "::1", "localhost"]
+        if self.modes.oss_host:
+            names += [self.modes.oss_host, f"*.{self.modes.oss_host}"]
+        return names
+
+    async def _stamp_date(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Every answer's Date comes from the sandbox's clock (which may be offset)."""
+        response.headers["Date"] = formatdate(self.modes.now(), usegmt=True)
 
     def _grant_for(self, access_key_id: str) -> StsGrant | None:
         store = self._store
@@ -230,7 +298,9 @@ class Sandbox:
                 return await oss.handle(call)
             if decision.replaces_answer:
                 await discard(request)
-                return youku_api.error_response(_api_fault(decision))
+                return youku_api.error_response(
+                    _api_fault(decision), urlencoded=self.modes.urlencoded_errors
+                )
             return await api.handle(request, route)
         except (ConnectionError, ClientPayloadError) as exc:
             # The client went away mid-body (a cancelled or killed upload): routine, and the
@@ -361,6 +431,14 @@ class SandboxThread:
     @property
     def oss_endpoint(self) -> str:
         return self.sandbox.oss_endpoint
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self.sandbox.ca_file
+
+    @property
+    def modes(self) -> Modes:
+        return self.sandbox.modes
 
     @property
     def credentials(self) -> Credentials:

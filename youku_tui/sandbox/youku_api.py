@@ -9,7 +9,7 @@ Decisions the contract leaves open, taken here:
   120010301 ("damaged file"); when its MD5 is not ``file_md5``: 12001010225 ("hash check").
   Both are in the contract's integrity class. A second ``commit`` of a committed upload
   answers the same ``video_id`` (idempotent), so a client whose first answer was lost can
-  safely try again.
+  safely try again - unless the ``commit_once`` mode shows the other possibility (120010151).
 - ``get_sts_inf`` with a bucket/object other than the upload's: 1013; after commit: 120010151.
 - ``isnew`` other than 1: 1013 (the older slice protocol is out of scope).
 - A refresh keeps the refresh token (it is returned again) and leaves older access tokens
@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -46,6 +47,7 @@ from youku_tui.metadata import (
     check_watch_password,
     split_tags,
 )
+from youku_tui.sandbox.modes import PLAIN, Modes
 from youku_tui.sandbox.store import AccessToken, Store, StsGrant, UploadSession
 
 log = logging.getLogger(__name__)
@@ -91,17 +93,18 @@ class YoukuError(Exception):
         return f"{text}: {self.detail}" if self.detail else text
 
 
-def error_response(error: YoukuError, exception_type: str = "UploadsException") -> web.Response:
-    return web.json_response(
-        {
-            "error": {
-                "code": error.code,
-                "type": exception_type,
-                "description": error.description,
-            }
-        },
-        status=error.http_status,
-    )
+def error_response(
+    error: YoukuError, exception_type: str = "UploadsException", *, urlencoded: bool = False
+) -> web.Response:
+    """The contract's JSON error body, or (``urlencoded``) the same fields as url-encoded
+    text, the way PHP's ``http_build_query`` writes them, as some Youku answers come."""
+    fields = {"code": error.code, "type": exception_type, "description": error.description}
+    if urlencoded:
+        text = urlencode({f"error[{name}]": value for name, value in fields.items()})
+        return web.Response(
+            status=error.http_status, text=text, content_type="text/plain", charset="utf-8"
+        )
+    return web.json_response({"error": fields}, status=error.http_status)
 
 
 def iso_utc(when: float) -> str:
@@ -119,7 +122,9 @@ class YoukuApi:
         token_ttl: float,
         endpoint: Callable[[], str],
         save: Callable[[], Awaitable[None]],
+        modes: Modes = PLAIN,
     ) -> None:
+        self.modes = modes
         self.store = store
         self.sts_ttl = sts_ttl
         self.token_ttl = token_ttl
@@ -133,12 +138,12 @@ class YoukuApi:
         state = self.store.state
         if not state.refresh_token:
             state.refresh_token = secrets.token_urlsafe(24)
-        now = time.time()
+        now = self.modes.now()
         if not any(t.expires_at > now for t in state.access_tokens):
             self._mint_access_token()
 
     def _mint_access_token(self) -> AccessToken:
-        now = time.time()
+        now = self.modes.now()
         token = AccessToken(secrets.token_urlsafe(24), now + self.token_ttl)
         state = self.store.state
         # Keep expired tokens a while so they answer 1009 (expired), not 1008 (unknown).
@@ -153,11 +158,12 @@ class YoukuApi:
             client_id=SANDBOX_CLIENT_ID,
             access_token=newest.token if newest else "",
             refresh_token=state.refresh_token,
-            expires_at=newest.expires_at if newest else 0.0,
+            # The client reads expiries on its own clock.
+            expires_at=newest.expires_at - self.modes.clock_offset if newest else 0.0,
         )
 
     def expire_access_tokens(self) -> None:
-        expired = time.time() - 1
+        expired = self.modes.now() - 1
         for token in self.store.state.access_tokens:
             token.expires_at = min(token.expires_at, expired)
 
@@ -183,7 +189,7 @@ class YoukuApi:
         )
         if found is None:
             raise YoukuError(1008)
-        if found.expires_at <= time.time():
+        if found.expires_at <= self.modes.now():
             raise YoukuError(1009)
 
     # --- dispatch ------------------------------------------------------------------------
@@ -197,7 +203,8 @@ class YoukuApi:
                 return web.json_response({"total": len(self.videos()), "videos": self.videos()})
             if route == ROUTE_UNKNOWN:
                 raise YoukuError(120010224, f"no such API: {request.path}", http_status=404)
-            if request.method != "POST":
+            # Youku's own SDKs send create (and commit) as GET with query parameters.
+            if request.method not in ("POST", "GET"):
                 raise YoukuError(1010, http_status=405)
             params = await self._params(request)
             if route == ROUTE_TOKEN:
@@ -208,13 +215,17 @@ class YoukuApi:
                 return await self.get_sts(params)
             return await self.commit(params)
         except YoukuError as error:
-            return error_response(error, exception_type)
+            return error_response(error, exception_type, urlencoded=self.modes.urlencoded_errors)
         except ConnectionError:
             raise  # the client left; the server's handler treats that as routine
         except OSError as exc:
             # state.json could not be saved (disk full...): a server-side failure, retryable.
             log.error("%s: %s", route, exc)
-            return error_response(YoukuError(1002, http_status=500), exception_type)
+            return error_response(
+                YoukuError(1002, http_status=500),
+                exception_type,
+                urlencoded=self.modes.urlencoded_errors,
+            )
 
     @staticmethod
     async def _params(request: web.Request) -> dict[str, str]:
@@ -302,7 +313,7 @@ class YoukuApi:
         )
 
     def _mint_grant(self, session: UploadSession) -> StsGrant:
-        now = time.time()
+        now = self.modes.now()
         # Whole seconds, so that expire_time (which has no fraction) is exactly the truth.
         expires_at = float(int(now + self.sts_ttl))
         grant = StsGrant(
@@ -352,6 +363,8 @@ class YoukuApi:
         self._require(params, "upload_token")
         session = self._session(params)
         if session.committed_at is not None:
+            if self.modes.commit_once:
+                raise YoukuError(120010151, "the upload is already committed")
             return web.json_response({"video_id": session.video_id})
         stored = self.store.objects.get((session.bucket, session.key))
         if stored is None:

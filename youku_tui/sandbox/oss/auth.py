@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import hmac
-import time
 from collections.abc import Callable
 
+from youku_tui.sandbox.modes import PLAIN, STRICT_POLICY_ROUTES, Modes
 from youku_tui.sandbox.oss.wire import NO_RIGHT, OssCall, OssErrorAnswer
-from youku_tui.sandbox.signatures import AuthFormatError, WireRequest, read_claim, verify
+from youku_tui.sandbox.signatures import (
+    AuthClaim,
+    AuthFormatError,
+    WireRequest,
+    read_claim,
+    verify,
+)
 from youku_tui.sandbox.store import StsGrant
 
+# OSS's "EC" codes, which its error answers carry to name the exact cause.
+EC_V1_RETIRED = "0002-00000080"
+EC_REGION_FORM = "0002-00000226"  # ``oss-`` prefix, or another region than the Host's
+EC_REGION_UNKNOWN = "0002-00000228"  # a region that is not the bucket's
 
-def authenticate(call: OssCall, grant_for: Callable[[str], StsGrant | None]) -> StsGrant:
+
+def authenticate(
+    call: OssCall, grant_for: Callable[[str], StsGrant | None], modes: Modes = PLAIN
+) -> StsGrant:
     """The grant that signed ``call``, or the error OSS gives for an unauthenticated call."""
     request = call.request
     wire = WireRequest(
@@ -33,6 +46,7 @@ def authenticate(call: OssCall, grant_for: Callable[[str], StsGrant | None]) -> 
             "AccessDenied",
             "You have no right to access this object because of bucket acl.",
         )
+    check_signing_version(call, claim, modes)
     grant = grant_for(claim.access_key_id)
     if grant is None:
         raise OssErrorAnswer(
@@ -49,11 +63,12 @@ def authenticate(call: OssCall, grant_for: Callable[[str], StsGrant | None]) -> 
         raise OssErrorAnswer(
             403, "InvalidSecurityToken", "The security token you provided is invalid."
         )
-    if grant.expires_at <= time.time():
+    now = modes.now()
+    if grant.expires_at <= now:
         raise OssErrorAnswer(
             403, "SecurityTokenExpired", "The security token you provided has expired."
         )
-    verdict = verify(claim, wire, grant.secret)
+    verdict = verify(claim, wire, grant.secret, now)
     if not verdict.ok:
         details = {
             "SignatureProvided": claim.signature,
@@ -75,9 +90,45 @@ def authenticate(call: OssCall, grant_for: Callable[[str], StsGrant | None]) -> 
     return grant
 
 
-def authorize(call: OssCall, grant: StsGrant) -> None:
-    """An STS grant covers one bucket and, for object calls, one object."""
+def check_signing_version(call: OssCall, claim: AuthClaim, modes: Modes) -> None:
+    """V1 where the bucket no longer takes it; V4 for another region than the bucket's."""
+    if claim.version == 1:
+        if modes.refuse_v1:
+            raise OssErrorAnswer(
+                403,
+                "AccessDenied",
+                "The V1 signature is no longer supported. Please use the V4 signature.",
+                {"EC": EC_V1_RETIRED},
+            )
+        return
+    if not modes.region or claim.region == modes.region:
+        return
+    host_label = call.request.host.split(":")[0].split(".")
+    host_region = next((label[4:] for label in host_label if label.startswith("oss-")), "")
+    wrong_form = claim.region.startswith("oss-") or (host_region and host_region != claim.region)
+    raise OssErrorAnswer(
+        400,
+        "InvalidArgument",
+        "Invalid signing region in Authorization header.",
+        {
+            "EC": EC_REGION_FORM if wrong_form else EC_REGION_UNKNOWN,
+            "ArgumentName": "x-oss-credential",
+            "ArgumentValue": claim.region,
+        },
+    )
+
+
+def authorize(call: OssCall, grant: StsGrant, modes: Modes = PLAIN) -> None:
+    """An STS grant covers one bucket and, for object calls, one object (and, under a
+    strict policy, only the calls that upload)."""
     if call.bucket != grant.bucket:
         raise OssErrorAnswer(403, "AccessDenied", NO_RIGHT, {"Bucket": call.bucket})
     if call.key and call.key != grant.key:
         raise OssErrorAnswer(403, "AccessDenied", NO_RIGHT)
+    if modes.strict_policy and call.route not in STRICT_POLICY_ROUTES:
+        raise OssErrorAnswer(
+            403,
+            "AccessDenied",
+            "You are not authorized to do this action. The STS policy does not allow it.",
+            {"Action": call.route},
+        )

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from youku_tui.sandbox.assembly import Assembly
 from youku_tui.sandbox.bodies import discard
+from youku_tui.sandbox.modes import PLAIN, Modes
 from youku_tui.sandbox.oss import auth, wire
 from youku_tui.sandbox.oss.disk import OssDisk
 from youku_tui.sandbox.oss.multipart import MultipartCalls
@@ -29,7 +30,10 @@ class OssService:
         io: Executor,
         grant_for: Callable[[str], StsGrant | None],
         endpoint: Callable[[], str],
+        *,
+        modes: Modes = PLAIN,
     ) -> None:
+        self.modes = modes
         self.store = store
         self.grant_for = grant_for
         disk = OssDisk(store, io)
@@ -50,8 +54,8 @@ class OssService:
 
     async def handle(self, call: OssCall) -> web.StreamResponse:
         try:
-            grant = auth.authenticate(call, self.grant_for)
-            auth.authorize(call, grant)
+            grant = auth.authenticate(call, self.grant_for, self.modes)
+            auth.authorize(call, grant, self.modes)
             return await self._dispatch(call, grant)
         except OssErrorAnswer as error:
             if call.request.can_read_body:
