@@ -63,6 +63,10 @@ class TuiSettings:
     show_all_files: bool = False
     show_hidden: bool = False
     animations: bool = False
+    # Bell + terminal notification (OSC 9 / OSC 777) when an upload is committed / fails.
+    notify_done: bool = True
+    notify_failed: bool = True
+    notification: str = "auto"  # "auto", "osc9", "osc777" or "bell" (the bell alone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +172,7 @@ def parse_config(text: str, source: str = "config") -> Config:
         api_base=check_api_base(api_base),
         credentials=_section(Credentials, youku, "youku"),
         engine=_validate_engine(_section(EngineSettings, data.get("engine", {}), "engine")),
-        tui=_section(TuiSettings, data.get("tui", {}), "tui"),
+        tui=_validate_tui(_section(TuiSettings, data.get("tui", {}), "tui")),
         defaults=_section(MetadataDefaults, data.get("defaults", {}), "defaults"),
         presets={
             name: _section(MetadataDefaults, table, f"presets.{name}")
@@ -183,6 +187,18 @@ def _validate_engine(settings: EngineSettings) -> EngineSettings:
         raise ConfigError("engine.max_uploads and engine.max_parts must be at least 1")
     if settings.part_size and settings.part_size < 100 * 1024:
         raise ConfigError("engine.part_size must be at least 102400 bytes (OSS's minimum)")
+    return settings
+
+
+NOTIFICATION_STYLES = ("auto", "osc9", "osc777", "bell")
+
+
+def _validate_tui(settings: TuiSettings) -> TuiSettings:
+    if settings.notification not in NOTIFICATION_STYLES:
+        raise ConfigError(
+            f"tui.notification must be one of {', '.join(NOTIFICATION_STYLES)}, "
+            f"not {settings.notification!r}"
+        )
     return settings
 
 

@@ -64,6 +64,7 @@ def test_update_does_not_write_env_tokens(monkeypatch: pytest.MonkeyPatch) -> No
         ("[engine]\nbandwidth = -5\n", "must not be negative"),
         ("[engine]\npart_size = 1000\n", "at least 102400"),
         ("[tui]\nauto_resume = 1\n", "tui.auto_resume must be bool"),
+        ("[tui]\nnotification = 'desktop'\n", "tui.notification must be one of auto, osc9"),
         ("[defaults]\ntags = 'a,b'\n", "defaults.tags must be a list of strings"),
         ("[youku]\napi_base = 'http://api.youku.com'\n", "only for loopback"),
         ("[keys]\npause = 3\n", "[keys]"),

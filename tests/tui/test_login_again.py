@@ -36,12 +36,12 @@ async def test_blocked_engine_asks_once_and_a_refused_new_login_asks_again(
         assert isinstance(dashboard, DashboardScreen)
         app.bridge.sink(UploadFailed(upload_id="u1", error="no", error_class="NotLoggedInError"))
         engine.login_blocked = True
-        dashboard.paint_if_changed()
+        app.tick()
         await pilot.pause()
         assert isinstance(app.screen, LoginScreen)
         await pilot.press("escape")
         await pilot.pause()
-        dashboard.paint_if_changed()
+        app.tick()
         await pilot.pause()
         assert app.screen is dashboard  # Esc: not asked again in the same episode
         assert "press L to log in again" in str(dashboard.query_one("#totals").render())
@@ -51,6 +51,6 @@ async def test_blocked_engine_asks_once_and_a_refused_new_login_asks_again(
         assert client.logins == [creds]
         assert ("logged_in_again", None) in engine.calls
         # Youku refuses the new login too, before the dashboard ever saw the block lifted.
-        dashboard.paint_if_changed()
+        app.tick()
         await pilot.pause()
         assert isinstance(app.screen, LoginScreen)

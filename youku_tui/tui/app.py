@@ -2,23 +2,30 @@
 
 The engine runs on this app's event loop and reports through :class:`EngineBridge`; commands
 go straight to the engine. The app owns what spans screens: the picked files, the form's
-state, the current limits, themes and key remaps.
+state, the current limits, themes and key remaps, and the paint timer. Screens ask for
+changes to that state with messages (declared on the screen that sends them, handled here
+with ``@on``); they never write it.
+
+Every tick (4 Hz) the app drains the bridge, raises the app-wide notifications (toasts, the
+bell, a terminal notification) and repaints the dashboard only while it is on screen.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import ClassVar, Protocol
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
 from textual.theme import Theme
 
 from youku_tui.config import (
@@ -33,6 +40,7 @@ from youku_tui.engine.events import EngineEvent, LimitsChanged, UploadDone, Uplo
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import ConfigError, YoukuTuiError
 from youku_tui.metadata import VideoMetadata
+from youku_tui.tui.attention import notification_sequence
 from youku_tui.tui.bridge import EngineBridge, EngineControls
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.confirm import ConfirmScreen
@@ -44,6 +52,7 @@ from youku_tui.tui.themes import DEFAULT_THEME, OwnThemesProvider, discover_them
 
 RELOGIN = "relogin"  # exit result: launch opens the login screen and starts again
 QUIT_WAIT_SECONDS = 15.0  # how long quitting waits for running uploads to pause
+PAINT_INTERVAL = 0.25  # seconds between batched paints (4 Hz)
 
 
 class LoginTarget(Protocol):
@@ -102,7 +111,11 @@ class YoukuApp(App[str]):
         self.load_checkpoints_at_start = load_checkpoints
         self.today = today
         self.limits: EngineSettings = config.engine
-        self.picked: dict[Path, int] = {}
+        # Changed only here (screens post BrowserScreen.PicksChanged); screens get a view.
+        self._picked: dict[Path, int] = {}
+        self.picks_changed_signal: Signal[None] = Signal(self, "picks-changed")
+        # Where the bell and terminal notifications go: the terminal, through the driver.
+        self.write_to_terminal = self._write_to_driver
         self.form_state = FormState.from_defaults(config.defaults)
         self.animation_level = "full" if config.tui.animations else "none"
         self._theme_ready = False
@@ -135,6 +148,8 @@ class YoukuApp(App[str]):
         self._open_initial_paths()
         if self.start_paths:
             self._start_at_once()
+        if self.live:
+            self.set_interval(PAINT_INTERVAL, self.tick)
 
     def _load_checkpoints(self) -> None:
         try:
@@ -155,8 +170,7 @@ class YoukuApp(App[str]):
         missing = [p for p in self.initial_paths if not p.exists()]
         for path in missing:
             self.notify(f"No such file or folder: {path}", severity="error")
-        for path in files:
-            self.picked[path] = path.stat().st_size
+        self._pick({path: path.stat().st_size for path in files})
         folder = folders[0] if folders else (files[0].parent if files else None)
         if folder is not None:
             self.open_browser(folder)
@@ -171,14 +185,33 @@ class YoukuApp(App[str]):
             return
         metas, problems = plan_batch(self.form_state, files, self.today)
         if any(p.severity == "error" for p in problems):
-            for path in files:
-                self.picked[path] = path.stat().st_size
+            self._pick({path: path.stat().st_size for path in files})
             self.open_browser(files[0].parent)
             self.open_form()
             return
-        _, failures = self.start_uploads(zip(files, metas, strict=True))
-        for path, error in failures:
-            self.notify(f"{path.name}: {error}", severity="error")
+        self.start_uploads(list(zip(files, metas, strict=True)))
+
+    # --- shared state, changed by messages -------------------------------------------------
+
+    @property
+    def picked(self) -> Mapping[Path, int]:
+        """The picked files (path -> size), read-only: ask with BrowserScreen.PicksChanged."""
+        return MappingProxyType(self._picked)
+
+    def _pick(self, files: dict[Path, int], toggle: dict[Path, int] | None = None) -> None:
+        self._picked.update(files)
+        for path, size in (toggle or {}).items():
+            if self._picked.pop(path, None) is None:
+                self._picked[path] = size
+        self.picks_changed_signal.publish(None)
+
+    @on(BrowserScreen.PicksChanged)
+    def picks_requested(self, message: BrowserScreen.PicksChanged) -> None:
+        self._pick(message.pick, message.toggle)
+
+    @on(MetadataFormScreen.StartRequested)
+    def start_requested(self, message: MetadataFormScreen.StartRequested) -> None:
+        self.start_uploads(message.batch)
 
     def _remember_theme(self, theme: Theme) -> None:
         if not self._theme_ready or theme.name == self.config.tui.theme:
@@ -202,7 +235,8 @@ class YoukuApp(App[str]):
 
     def finish_batch(self) -> None:
         """After a start: forget the picks, go back to the dashboard."""
-        self.picked.clear()
+        self._picked.clear()
+        self.picks_changed_signal.publish(None)
         self.form_state.overrides.clear()
         while not isinstance(self.screen, DashboardScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
@@ -256,19 +290,19 @@ class YoukuApp(App[str]):
 
     # --- engine commands ------------------------------------------------------------------
 
-    def start_uploads(
-        self, batch: Iterable[tuple[Path, VideoMetadata]]
-    ) -> tuple[int, list[tuple[Path, str]]]:
+    def start_uploads(self, batch: list[tuple[Path, VideoMetadata]]) -> None:
+        """Queue a described batch; say what failed; back to the dashboard if any started."""
         added = 0
-        failures: list[tuple[Path, str]] = []
         for path, meta in batch:
             try:
                 self.engine.add(path, meta, start=True)
             except YoukuTuiError as exc:
-                failures.append((path, str(exc)))
+                self.notify(f"{path.name}: {exc}", severity="error", timeout=8)
             else:
                 added += 1
-        return added, failures
+        if added:
+            self.notify(f"Started {added} upload(s)", timeout=3)
+            self.finish_batch()
 
     def set_limits(self, *, max_uploads: int | None = None, bandwidth: int | None = None) -> None:
         self.engine.set_limits(max_uploads=max_uploads, bandwidth=bandwidth)
@@ -282,6 +316,36 @@ class YoukuApp(App[str]):
         presets = {**self.config.presets, name: preset}
         update_config(self.config_path, presets=presets)
         self.config = replace(self.config, presets=presets)
+
+    # --- the tick: events in, notifications out, the dashboard painted ------------------
+
+    def tick(self) -> None:
+        """Drain what the engine reported; notify; repaint the dashboard if it shows."""
+        drained = self.bridge.drain()
+        if drained.events:
+            self.handle_engine_events(drained.events)
+        dashboard = self.visible_dashboard()
+        if dashboard is not None:
+            dashboard.tick(drained)
+
+    def visible_dashboard(self) -> DashboardScreen | None:
+        """The dashboard when it is on screen (alone or under a dialog), else None."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, DashboardScreen):
+                return screen
+            if not isinstance(screen, ModalScreen):
+                return None
+        return None
+
+    def _write_to_driver(self, text: str) -> None:
+        # Textual has no public call for raw output; copy_to_clipboard writes OSC 52 this way.
+        if not self.is_headless and self._driver is not None:
+            self._driver.write(text)
+
+    def alert(self, title: str, body: str) -> None:
+        """The bell, and a desktop notification through the terminal (OSC 9 / OSC 777)."""
+        style = self.config.tui.notification
+        self.write_to_terminal("\a" + notification_sequence(title, body, style))
 
     def handle_engine_events(self, events: list[EngineEvent]) -> None:
         """Notifications for the few events worth interrupting the user for."""
@@ -313,6 +377,7 @@ class YoukuApp(App[str]):
             self.notify(f"Done: video_id {done[0].video_id}", timeout=3)
         elif done:
             self.notify(f"{len(done)} uploads done", timeout=3)
+        self._alert_for(failed, done)
         if login_lost and not isinstance(self.screen, DashboardScreen | LoginScreen):
             # On the dashboard the login screen opens by itself; elsewhere, say so.
             self.notify(
@@ -320,6 +385,27 @@ class YoukuApp(App[str]):
                 severity="error",
                 timeout=10,
             )
+
+    def _alert_for(self, failed: list[UploadFailed], done: list[UploadDone]) -> None:
+        """One bell and one notification per batch of endings, as for the toasts."""
+        settings = self.config.tui
+        failed = failed if settings.notify_failed else []
+        done = done if settings.notify_done else []
+        if not failed and not done:
+            return
+        parts = []
+        if failed:
+            parts.append(f"{len(failed)} failed" if len(failed) > 1 else "1 failed")
+        if done:
+            parts.append(f"{len(done)} done")
+        names = [self._title_of(e.upload_id) for e in [*failed, *done]][:3]
+        self.alert("youku-tui: " + ", ".join(parts), ", ".join(n for n in names if n))
+
+    def _title_of(self, upload_id: str) -> str:
+        for snap in self.engine.snapshots():
+            if snap.upload_id == upload_id:
+                return snap.title
+        return ""
 
     # --- help, palette, quit --------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """The file browser: folders on the left, the folder's files on the right, picks at the bottom.
 
 Folders are listed in a thread worker (``os.scandir``), so a folder of 10,000 files never
-freezes the screen; the picks live in the app, so leaving and coming back keeps them.
+freezes the screen. The picks live in the app, so leaving and coming back keeps them; this
+screen only reads them and asks for changes with a :class:`BrowserScreen.PicksChanged`
+message, and repaints when the app's ``picks_changed_signal`` says they changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -13,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DirectoryTree, Input, Static
 
@@ -26,8 +30,6 @@ from youku_tui.tui.widgets.footer import PaletteFooter
 from youku_tui.tui.widgets.inputs import SteadyInput
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from youku_tui.tui.app import YoukuApp
 
 
@@ -45,6 +47,21 @@ class FolderTree(DirectoryTree):
 
 
 class BrowserScreen(Screen[None]):
+    """Pick files; the picks are the app's (``app.picked``), changed only through messages."""
+
+    class PicksChanged(Message):
+        """Ask the app to pick ``pick`` and to flip ``toggle`` (both path -> size).
+
+        Flips are resolved by the app against its current picks, so keys typed faster than
+        the messages are handled never act on a stale copy."""
+
+        def __init__(
+            self, pick: Mapping[Path, int] | None = None, toggle: Mapping[Path, int] | None = None
+        ) -> None:
+            super().__init__()
+            self.pick: dict[Path, int] = dict(pick or {})
+            self.toggle: dict[Path, int] = dict(toggle or {})
+
     TITLE = "Pick videos"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_pick", "Pick", id="browser.pick"),
@@ -96,9 +113,15 @@ class BrowserScreen(Screen[None]):
         self.query_one(FileList).focus()
         self.open_folder(self.folder)
         self.load_history()
+        self.youku.picks_changed_signal.subscribe(self, self.picks_changed)
 
     def on_screen_resume(self) -> None:
         self.refresh_marks()
+        self.query_one(FileList).refresh()
+        self.update_picked()
+
+    def picks_changed(self, _: object = None) -> None:
+        """The app changed the picks: show the boxes and the total again."""
         self.query_one(FileList).refresh()
         self.update_picked()
 
@@ -206,7 +229,7 @@ class BrowserScreen(Screen[None]):
         if target.is_dir():
             self.open_folder(target.resolve())
         elif target.is_file():
-            self.youku.picked[target.resolve()] = target.stat().st_size
+            self.post_message(self.PicksChanged({target.resolve(): target.stat().st_size}))
             self.open_folder(target.resolve().parent)
         else:
             self.notify(f"No such folder or file: {raw}", severity="error")
@@ -220,33 +243,17 @@ class BrowserScreen(Screen[None]):
         entry = files.current
         if entry is None or entry.is_dir:
             return
-        picked = self.youku.picked
-        if entry.path in picked:
-            del picked[entry.path]
-        else:
-            picked[entry.path] = entry.size
-        files.refresh_entry(files.cursor)
+        self.post_message(self.PicksChanged(toggle={entry.path: entry.size}))
         files.move_cursor(files.cursor + 1)
-        self.update_picked()
 
     def _files(self) -> list[Entry]:
         return [e for e in self.query_one(FileList).entries if not e.is_dir]
 
     def action_pick_all(self) -> None:
-        for entry in self._files():
-            self.youku.picked[entry.path] = entry.size
-        self.query_one(FileList).refresh()
-        self.update_picked()
+        self.post_message(self.PicksChanged({e.path: e.size for e in self._files()}))
 
     def action_invert(self) -> None:
-        picked = self.youku.picked
-        for entry in self._files():
-            if entry.path in picked:
-                del picked[entry.path]
-            else:
-                picked[entry.path] = entry.size
-        self.query_one(FileList).refresh()
-        self.update_picked()
+        self.post_message(self.PicksChanged(toggle={e.path: e.size for e in self._files()}))
 
     def action_parent(self) -> None:
         if self.folder.parent != self.folder:

@@ -1,7 +1,8 @@
 """The dashboard: every upload, live, with the keys that drive the engine.
 
-Painting is batched: a timer drains the :class:`~youku_tui.tui.bridge.EngineBridge` a few
-times a second and updates the widgets once; nothing is painted per engine event.
+Painting is batched: the app's timer drains the :class:`~youku_tui.tui.bridge.EngineBridge` a
+few times a second and hands the result to :meth:`DashboardScreen.tick` while this screen is
+on view; nothing is painted per engine event, and nothing at all while the screen is hidden.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual.widgets import Static
 from youku_tui.engine.events import watch_url
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
+from youku_tui.tui.bridge import Drained
 from youku_tui.tui.format import human_speed, parse_size
 from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
@@ -30,7 +32,6 @@ from youku_tui.tui.widgets.footer import PaletteFooter
 if TYPE_CHECKING:
     from youku_tui.tui.app import YoukuApp
 
-PAINT_INTERVAL = 0.25  # seconds between batched paints (4 Hz)
 SAMPLE_INTERVAL = 1.0  # seconds between sparkline samples
 
 FILTERS: tuple[tuple[str, frozenset[UploadState] | None], ...] = (
@@ -110,22 +111,22 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(UploadList).focus()
         self.paint()
-        if self.youku.live:
-            self.set_interval(PAINT_INTERVAL, self.paint_if_changed)
 
     # --- painting -------------------------------------------------------------------------
 
-    def paint_if_changed(self) -> None:
-        drained = self.youku.bridge.drain()
+    def tick(self, drained: Drained) -> None:
+        """The app's timer, while this screen shows: what arrived since the last tick."""
         now = time.monotonic()
         if now - self.last_sample >= SAMPLE_INTERVAL:
             self.last_sample = now
             self.query_one(HeaderStats).add_sample(self.overall_speed())
         if drained or self.dirty:
-            if drained.events:
-                self.youku.handle_engine_events(drained.events)
             self.paint()
         self.ask_for_login_when_blocked()
+
+    def paint_if_dirty(self) -> None:
+        if self.dirty:
+            self.paint()
 
     def ask_for_login_when_blocked(self) -> None:
         """Open the login screen once when the engine starts waiting for a new login."""
@@ -211,7 +212,7 @@ class DashboardScreen(Screen[None]):
     def changed(self) -> None:
         """A command went to the engine: repaint at once rather than at the next tick."""
         self.dirty = True
-        self.call_after_refresh(self.paint_if_changed)
+        self.call_after_refresh(self.paint_if_dirty)
 
     # --- commands -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextArea
 
@@ -149,6 +150,13 @@ def plan_batch(
 
 
 class MetadataFormScreen(Screen[None]):
+    class StartRequested(Message):
+        """The batch is described and valid: the app queues it (and says what failed)."""
+
+        def __init__(self, batch: list[tuple[Path, VideoMetadata]]) -> None:
+            super().__init__()
+            self.batch = batch
+
     TITLE = "Describe the batch"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start uploads", id="form.start"),
@@ -432,12 +440,7 @@ class MetadataFormScreen(Screen[None]):
                 widget.focus()
             return
         metas, _ = plan_batch(self.state, self.paths, self.today)
-        added, failures = self.youku.start_uploads(list(zip(self.paths, metas, strict=True)))
-        for path, error in failures:
-            self.notify(f"{path.name}: {error}", severity="error", timeout=8)
-        if added:
-            self.notify(f"Started {added} upload(s)", timeout=3)
-            self.youku.finish_batch()
+        self.post_message(self.StartRequested(list(zip(self.paths, metas, strict=True))))
 
     def action_back(self) -> None:
         self.app.pop_screen()
