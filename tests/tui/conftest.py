@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from fake_engine import FakeEngine, sample_snapshots
+from textual.pilot import Pilot
 
 from youku_tui.config import Config, MetadataDefaults, TuiSettings
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.bridge import EngineBridge
+from youku_tui.tui.screens.browser import BrowserScreen
 
 # Snapshots show the folder path, so it must not depend on pytest's tmp_path.
 FIXTURE_ROOT = Path("/tmp/youku-tui-test-fixture")
@@ -90,3 +92,12 @@ def make_app() -> AppFactory:
         )
 
     return factory
+
+
+async def wait_listing(pilot: Pilot[Any], screen: BrowserScreen) -> None:
+    """Until the browser shows its folder's listing (read in a thread)."""
+    for _ in range(750):  # up to 15 s on a loaded machine
+        if screen.listing is not None and screen.listing.folder == screen.folder:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("listing never arrived")

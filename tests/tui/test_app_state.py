@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory, make_config
+from conftest import AppFactory, make_config, wait_listing
 from fake_engine import FakeEngine, sample_snapshots
 from textual.message import Message
 
@@ -20,14 +20,6 @@ from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.metadata_form import MetadataFormScreen
 from youku_tui.tui.widgets.browser.file_list import FileList
-
-
-async def wait_listing(pilot, screen: BrowserScreen) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(750):
-        if screen.listing is not None and screen.listing.folder == screen.folder:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("listing never arrived")
 
 
 async def test_browser_asks_the_app_for_picks_by_message(

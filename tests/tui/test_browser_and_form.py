@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, AppFactory
+from conftest import TODAY, AppFactory, wait_listing
 from fake_engine import FakeEngine
 from textual.widgets import Input, OptionList, Select, TextArea
 
@@ -20,14 +20,6 @@ from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.metadata_form import FormState, MetadataFormScreen, plan_batch
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.browser.listing import Listing
-
-
-async def wait_listing(pilot, screen: BrowserScreen) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(750):  # up to 15 s on a loaded machine
-        if screen.listing is not None and screen.listing.folder == screen.folder:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("listing never arrived")
 
 
 def names(screen: BrowserScreen) -> list[str]:
