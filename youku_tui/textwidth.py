@@ -127,3 +127,16 @@ def _grapheme_cells(grapheme: str) -> int:
     from wcwidth import wcswidth
 
     return max(0, wcswidth(grapheme))
+
+
+def fit_words(text: str, width: int) -> str:
+    """Like :func:`fit`, but a cut falls between words when one is near (an error message
+    stays readable); one long word is cut where it must be."""
+    text = printable(text)
+    if cells(text) <= width:
+        return fit(text, width)
+    head = clip(text, width - 2)
+    cut = head.rfind(" ")
+    if cut < len(head) // 2:
+        return fit(text, width)
+    return fit(head[:cut] + " " + ELLIPSIS, width)

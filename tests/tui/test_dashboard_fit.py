@@ -9,14 +9,13 @@ from conftest import AppFactory
 from fake_engine import sample_snapshots
 
 from youku_tui.engine.states import UploadState
+from youku_tui.textwidth import fit_middle, fit_words
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats, Totals
 from youku_tui.tui.widgets.dashboard.upload_list import (
     ERROR_COLUMN_FROM,
     Columns,
     UploadList,
-    _fit_name,
-    _fit_words,
     header_text,
 )
 from youku_tui.tui.widgets.footer import PaletteFooter
@@ -46,13 +45,13 @@ def test_narrow_drops_retries_and_error_wide_shows_everything() -> None:
 
 
 def test_long_names_keep_their_start_and_extension() -> None:
-    fitted = _fit_name("drone-over-the-lake-at-sunset-4k.mp4", 25)
+    fitted = fit_middle("drone-over-the-lake-at-sunset-4k.mp4", 25)
     assert len(fitted) == 25
     assert fitted.startswith("drone-over-the") and fitted.endswith("4k.mp4") and "…" in fitted
 
 
 def test_errors_are_cut_between_words() -> None:
-    assert _fit_words("[120010223] Expired upload token", 25) == "[120010223] Expired …".ljust(25)
+    assert fit_words("[120010223] Expired upload token", 25) == "[120010223] Expired …".ljust(25)
 
 
 def test_header_stats_choose_a_wording_that_fits() -> None:

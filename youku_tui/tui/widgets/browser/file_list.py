@@ -12,6 +12,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
+from youku_tui.textwidth import fit
 from youku_tui.tui.format import human_size
 from youku_tui.tui.widgets.browser.listing import Entry
 from youku_tui.tui.widgets.cursor_lines import CursorLines, cursor_bindings
@@ -123,10 +124,9 @@ class FileList(CursorLines):
             name = f"{name}  ({mark})"
         show_date = width >= 50
         name_width = width - 4 - SIZE_WIDTH - (DATE_WIDTH + 1 if show_date else 0) - 1
-        if len(name) > name_width:
-            name = name[: max(0, name_width - 1)] + "…"
         size = "" if entry.is_dir else human_size(entry.size)
-        text = f"{box} {name.ljust(max(name_width, 0))} {size.rjust(SIZE_WIDTH)}"
+        size_cell = fit(size, SIZE_WIDTH, align="right")
+        text = f"{box} {fit(name, name_width)} {size_cell}"
         if show_date:
-            text += " " + format_date(entry.mtime).rjust(DATE_WIDTH)
+            text += " " + fit(format_date(entry.mtime), DATE_WIDTH, align="right")
         return Strip([Segment(text, style)]).crop_extend(0, width, style)

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.strip import Strip
 
 from youku_tui.engine.states import UploadState
+from youku_tui.textwidth import fit, fit_middle, fit_words
 from youku_tui.tui.format import bar
 from youku_tui.tui.widgets.cursor_lines import CursorLines, cursor_bindings
 from youku_tui.tui.widgets.dashboard.rows import UploadRow
@@ -96,34 +97,6 @@ def _used(cols: Columns) -> int:
     return sum(shown) + len(shown)
 
 
-def _fit(text: str, width: int, right: bool = False) -> str:
-    if width <= 0:
-        return ""
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.rjust(width) if right else text.ljust(width)
-
-
-def _fit_words(text: str, width: int) -> str:
-    """Like :func:`_fit`, but a cut falls between words (an error message stays readable)."""
-    if len(text) <= width:
-        return text.ljust(width)
-    cut = text.rfind(" ", 0, width)
-    if cut < width // 2:  # one long word: cut it rather than waste the room
-        return _fit(text, width)
-    return (text[:cut] + " …").ljust(width)[:width]
-
-
-def _fit_name(name: str, width: int) -> str:
-    """A file name that does not fit loses its middle: the start and the extension stay."""
-    if len(name) <= width:
-        return name.ljust(width)
-    if width < 8:
-        return _fit(name, width)
-    tail = max(4, (width - 1) // 3)
-    return name[: width - 1 - tail] + "…" + name[-tail:]
-
-
 def header_text(cols: Columns) -> str:
     labels = (
         ("name", cols.name, False),
@@ -136,7 +109,11 @@ def header_text(cols: Columns) -> str:
         ("retries", cols.retries, True),
         ("last error", cols.error, False),
     )
-    return " ".join(_fit(label, width, right) for label, width, right in labels if width)
+    return " ".join(
+        fit(label, width, align="right" if right else "left")
+        for label, width, right in labels
+        if width
+    )
 
 
 class UploadList(CursorLines):
@@ -248,17 +225,17 @@ class UploadList(CursorLines):
         bar_style = base + self.get_component_rich_style("upload-list--bar", partial=True)
         error_style = base + self.get_component_rich_style("upload-list--error", partial=True)
         state = row.state.value if not row.phase or row.phase == row.state else row.phase
-        head = [Segment(_fit_name(row.name, cols.name), base)]
-        head.append(Segment(" " + _fit(state, cols.state), base))
+        head = [Segment(fit_middle(row.name, cols.name), base)]
+        head.append(Segment(" " + fit(state, cols.state), base))
         if cols.bar:
             head.append(Segment(" " + bar(row.fraction, cols.bar), bar_style))
-        head.append(Segment(" " + _fit(row.percent, cols.percent, right=True), base))
+        head.append(Segment(" " + fit(row.percent, cols.percent, align="right"), base))
         if row.error and not row.state.is_active:
             # Speed and ETA mean nothing for a stopped upload: give its error the room.
             # Without a retries column the count waits in the detail pane: the message matters.
             retries = f"({row.retries} retries) " if row.retries and cols.retries else ""
             room = cols.stopped_room
-            return [*head, Segment(" " + _fit_words(retries + row.error, room), error_style)]
+            return [*head, Segment(" " + fit_words(retries + row.error, room), error_style)]
         tail = [
             (row.speed, cols.speed, True, base),
             (row.eta, cols.eta, True, base),
@@ -267,7 +244,7 @@ class UploadList(CursorLines):
             (row.error, cols.error, False, error_style),
         ]
         return head + [
-            Segment(" " + _fit(text, width, right), style)
+            Segment(" " + fit(text, width, align="right" if right else "left"), style)
             for text, width, right, style in tail
             if width
         ]
