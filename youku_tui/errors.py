@@ -98,7 +98,28 @@ class ApiError(YoukuTuiError):
 
 
 class TransientError(ApiError):
-    """Worth retrying after a pause: 5xx, timeouts, resets, garbage answers, busy codes."""
+    """Worth retrying after a pause: 5xx, timeouts, resets, garbage answers, busy codes.
+
+    ``safe_to_repeat`` is True when the server surely did not act on the request (no
+    connection, or an explicit Youku error code): only then may a call that is not
+    idempotent be tried again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        description: str = "",
+        http_status: int | None = None,
+        safe_to_repeat: bool = False,
+    ) -> None:
+        super().__init__(message, code=code, description=description, http_status=http_status)
+        self.safe_to_repeat = safe_to_repeat
+
+
+class UncertainOutcomeError(ApiError):
+    """A call that must not be repeated failed after the server may have processed it."""
 
 
 class TokenExpiredError(ApiError):

@@ -29,6 +29,7 @@ from youku_tui.errors import (
     NotLoggedInError,
     TokenExpiredError,
     TransientError,
+    UncertainOutcomeError,
 )
 from youku_tui.metadata import VideoMetadata
 
@@ -41,6 +42,13 @@ COMMIT_PATH = "/uploads/commit.json"
 
 # Refresh ahead of the stored expiry so a call never starts with a token about to die.
 REFRESH_AHEAD = 60.0
+# An answer bigger than this is not an API answer (they are a few hundred bytes).
+MAX_ANSWER_BYTES = 1024 * 1024
+# httpx's timeouts bound each read, not the call: an answer dripped one byte at a time would
+# hold a call for ever. Each attempt gets an overall deadline, and all attempts of one call
+# (pauses included) share a total budget.
+ATTEMPT_DEADLINE = 45.0
+TOTAL_BUDGET = 180.0
 
 RetryCallback = Callable[[int, float, ApiError], None]
 TokensCallback = Callable[[Credentials], None]
@@ -62,9 +70,13 @@ class YoukuClient:
         retry: RetryPolicy | None = None,
         on_tokens: TokensCallback | None = None,
         timeout: float = 30.0,
+        attempt_deadline: float = ATTEMPT_DEADLINE,
+        total_budget: float = TOTAL_BUDGET,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.api_base = check_api_base(api_base)
+        self._attempt_deadline = attempt_deadline
+        self._total_budget = total_budget
         self._credentials = credentials
         self._retry = retry or RetryPolicy()
         self._token_listeners: list[TokensCallback] = [on_tokens] if on_tokens else []
@@ -171,7 +183,7 @@ class YoukuClient:
             **metadata.form_params(),
             "isnew": "1",
         }
-        data = await self._call(CREATE_PATH, params, on_retry)
+        data = await self._call(CREATE_PATH, params, on_retry, idempotent=False)
         return CreatedUpload(
             video_id=require_str(data, "video_id", "uploads/create"),
             upload_token=require_str(data, "upload_token", "uploads/create"),
@@ -202,35 +214,80 @@ class YoukuClient:
     # --- plumbing ---------------------------------------------------------------------------
 
     async def _call(
-        self, path: str, params: Mapping[str, str], on_retry: RetryCallback | None
+        self,
+        path: str,
+        params: Mapping[str, str],
+        on_retry: RetryCallback | None,
+        *,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
-        """An authenticated call: refresh ahead of expiry, and once on 1009."""
+        """An authenticated call: refresh ahead of expiry, and once on 1009.
+
+        A call that is not ``idempotent`` (``uploads/create`` makes a new upload session each
+        time it is processed) is tried again only when the request surely did not reach the
+        server; see :meth:`_post_with_retries`.
+        """
         creds = self._credentials
         if not creds.client_id or not creds.access_token:
             raise NotLoggedInError("not logged in - run `youku-tui login` with your tokens")
         if creds.expires_at and creds.expires_at - time.time() < REFRESH_AHEAD:
             creds = await self.refresh(creds.access_token)
         try:
-            return await self._post_with_retries(path, self._auth(creds, params), on_retry)
+            return await self._post_with_retries(
+                path, self._auth(creds, params), on_retry, idempotent=idempotent
+            )
         except TokenExpiredError:
             creds = await self.refresh(creds.access_token)
-            return await self._post_with_retries(path, self._auth(creds, params), on_retry)
+            return await self._post_with_retries(
+                path, self._auth(creds, params), on_retry, idempotent=idempotent
+            )
 
     @staticmethod
     def _auth(creds: Credentials, params: Mapping[str, str]) -> dict[str, str]:
         return {"client_id": creds.client_id, "access_token": creds.access_token, **params}
 
     async def _post_with_retries(
-        self, path: str, form: Mapping[str, str], on_retry: RetryCallback | None
+        self,
+        path: str,
+        form: Mapping[str, str],
+        on_retry: RetryCallback | None,
+        *,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
+        """Post with retries, each attempt within its deadline, all within the total budget.
+
+        When the call is not ``idempotent``, only a failure to connect is retried: after an
+        answer that may have been processed (a garbage body, a 5xx page from a proxy, a reset
+        or a timeout once the request was sent) another try could create a second upload
+        session. Youku has no call to list sessions, so that is reported, not guessed at.
+        """
+        started = time.monotonic()
         attempt = 1
         while True:
             try:
                 return await self._post(path, form)
             except TransientError as exc:
+                if not idempotent and not exc.safe_to_repeat:
+                    raise UncertainOutcomeError(
+                        f"{exc.message} - Youku may have processed the request, so it was not "
+                        "sent again (that could create a second upload session, and Youku has "
+                        "no call to check). Retry the upload if no new video shows up in your "
+                        "Youku account",
+                        code=exc.code,
+                        description=exc.description,
+                        http_status=exc.http_status,
+                    ) from exc
                 if attempt >= self._retry.attempts:
                     raise
                 delay = self._retry.delay(attempt)
+                spent = time.monotonic() - started
+                if spent + delay >= self._total_budget:
+                    raise TransientError(
+                        f"{exc.message} (gave up after {attempt} tries in {spent:.0f}s)",
+                        code=exc.code,
+                        description=exc.description,
+                        http_status=exc.http_status,
+                    ) from exc
                 log.warning("%s failed (%s); retry %d in %.1fs", path, exc, attempt, delay)
                 if on_retry is not None:
                     on_retry(attempt, delay, exc)
@@ -238,13 +295,41 @@ class YoukuClient:
                 attempt += 1
 
     async def _post(self, path: str, form: Mapping[str, str]) -> dict[str, Any]:
+        """One attempt, over within the attempt deadline however the answer trickles in."""
         try:
-            response = await self._http.post(path, data=dict(form))
+            async with asyncio.timeout(self._attempt_deadline):
+                async with self._http.stream("POST", path, data=dict(form)) as response:
+                    body = await _read_capped(response, path)
+                    status = response.status_code
+        except TimeoutError as exc:
+            raise TransientError(
+                f"{path}: the API did not answer within {self._attempt_deadline:.0f}s"
+            ) from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise TransientError(
+                f"{path}: connection problem, no connection ({type(exc).__name__})",
+                safe_to_repeat=True,
+            ) from exc
         except httpx.TimeoutException as exc:
             raise TransientError(f"{path}: the API did not answer in time") from exc
         except httpx.TransportError as exc:
             raise TransientError(f"{path}: connection problem ({type(exc).__name__})") from exc
-        return parse_answer(path, response.status_code, response.content)
+        return parse_answer(path, status, body)
+
+
+async def _read_capped(response: httpx.Response, path: str) -> bytes:
+    """The body, refusing one larger than an API answer can be (without reading it all)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise TransientError(
+                f"{path}: the API answered more than {MAX_ANSWER_BYTES} bytes; not an answer",
+                http_status=response.status_code,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_answer(path: str, status: int, body: bytes) -> dict[str, Any]:

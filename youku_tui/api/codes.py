@@ -150,4 +150,8 @@ def error_for_code(code: int, description: str = "", *, http_status: int | None 
             http_status=http_status,
             field=FIELD_OF_CODE.get(code),
         )
+    if cls is TransientError:  # an explicit refusal: the server did not act on the request
+        return TransientError(
+            shown, code=code, description=text, http_status=http_status, safe_to_repeat=True
+        )
     return cls(shown, code=code, description=text, http_status=http_status)

@@ -160,13 +160,12 @@ def _setup_logging() -> Path | None:
     root = logging.getLogger()
     if any(getattr(h, "_youku_tui", False) for h in root.handlers):
         return log_path
-    try:
-        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler: logging.Handler = logging.FileHandler(log_path, encoding="utf-8")
-    except OSError:
+    from youku_tui.logfile import open_log_handler
+
+    handler = open_log_handler(log_path)  # 0600; quiet on a full disk
+    if handler is None:
         return None
     handler._youku_tui = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     # oss2 logs request headers (the STS token among them) at DEBUG, and chats at INFO.

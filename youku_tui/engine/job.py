@@ -56,6 +56,7 @@ from youku_tui.engine.transfer import (
 from youku_tui.errors import (
     ApiError,
     FieldProblem,
+    FileChangedError,
     IntegrityError,
     LocalFileError,
     MetadataError,
@@ -75,8 +76,14 @@ from youku_tui.metadata import (
     file_name_for_youku,
     validate_metadata,
 )
+from youku_tui.textsafe import safe_text
 
 log = logging.getLogger(__name__)
+
+_NOT_YOUKU = (
+    "This is the file changing, not a Youku problem: upload it again once it is final "
+    "(`youku-tui cancel` this one)."
+)
 
 S = UploadState
 MAX_PART_WORKERS = 64  # coroutines per upload; the global part slots decide how many send
@@ -152,6 +159,7 @@ class UploadJob:
         self._save_handle: asyncio.TimerHandle | None = None
         self._sts_received = 0.0  # monotonic time the current credentials arrived
         self._sts_ttl = 0.0  # their lifetime then, in seconds
+        self._session_reused = False  # the upload session came from the checkpoint
 
     # --- views ----------------------------------------------------------------------------
 
@@ -309,6 +317,7 @@ class UploadJob:
         self.set_state(S.UPLOADING)
         if cp.object_crc64 is None:
             await self._transfer()
+        self._check_unchanged()
         self.set_state(S.COMMITTING)
         while True:
             try:
@@ -330,6 +339,7 @@ class UploadJob:
                 self._stored_bytes = 0
                 self.set_state(S.UPLOADING, "re-sending after an integrity refusal")
                 await self._transfer()
+                self._check_unchanged()
                 self.set_state(S.COMMITTING)
         cp.video_id = video_id or cp.video_id
         self.set_state(S.DONE)
@@ -367,6 +377,25 @@ class UploadJob:
         cp.md5 = digest
         self.save_now()
 
+    def _check_unchanged(self, fd: int | None = None) -> None:
+        """Stop as soon as the video file is modified: before each part (``fstat`` of the
+        open file, cheap) and before commit (the path: also a replaced file). Otherwise the
+        change would show only as Youku refusing the MD5, after everything was sent again."""
+        cp = self.cp
+        if fd is None:
+            try:
+                cp.check_file()
+            except FileChangedError as exc:
+                raise FileChangedError(f"{exc.message} {_NOT_YOUKU}") from exc
+            return
+        info = os.fstat(fd)
+        if info.st_size != cp.size or info.st_mtime_ns != cp.identity.mtime_ns:
+            raise FileChangedError(
+                f"{safe_text(cp.path)} was modified during its upload (size {cp.size} -> "
+                f"{info.st_size}, or its modification time changed); the upload stopped. "
+                + _NOT_YOUKU
+            )
+
     # --- create ---------------------------------------------------------------------------
 
     async def _create(self) -> None:
@@ -374,6 +403,7 @@ class UploadJob:
         if not cp.part_size:
             cp.part_size = plan_parts(cp.size, self.ctx.settings.part_size).part_size
         if cp.upload_token:
+            self._session_reused = True
             return
         metadata = VideoMetadata.from_record(cp.metadata, watch_password=self._watch_password)
         if metadata.public_type is PublicType.PASSWORD and not metadata.watch_password:
@@ -495,6 +525,8 @@ class UploadJob:
     async def _single(self, plan: PartPlan, shared: _SharedFile) -> None:
         assert self._target is not None
         target = self._target
+        if self._session_reused and await self._adopt_stored_object(shared):
+            return
         stored = await self._send(1, plan, shared, target.put_object)
         if stored.server_crc is None:  # not in the answer: ask for it
             self._check_object_crc(stored.crc64 or 0, await self._oss(target.head_crc), "PutObject")
@@ -571,6 +603,32 @@ class UploadJob:
         cp.object_crc64 = expected
         cp.multipart_upload_id = ""
 
+    async def _adopt_stored_object(self, shared: _SharedFile) -> bool:
+        """True when OSS already holds this very file at the object (and it is recorded so).
+
+        The object can be complete while the checkpoint says otherwise: the process stopped,
+        or the disk was full, between Complete (or PutObject) and saving its answer. A HEAD
+        whose size and CRC-64 match the local file's proves it; reading the file costs far
+        less than sending it again.
+        """
+        cp = self.cp
+        assert self._target is not None
+        target = self._target
+        try:
+            size, server_crc = await self._oss(target.head)
+        except OssError:
+            return False  # no such object (the usual case), or OSS will not say
+        if size != cp.size or server_crc is None:
+            return False
+        local_crc, local_md5 = await self._in_thread(slice_checksums, shared.fd, 0, cp.size)
+        if local_crc != server_crc or local_md5 != cp.md5:
+            return False
+        cp.object_crc64 = local_crc
+        cp.multipart_upload_id = ""
+        self._stored_bytes = cp.size
+        self._log("info", "OSS already holds the whole file (found by HEAD); not sending it again")
+        return True
+
     def _check_object_crc(self, expected: int, server: int | None, what: str) -> None:
         if server is None:
             self._log("warning", f"OSS did not report a CRC-64 for {what}; part CRCs were checked")
@@ -593,13 +651,8 @@ class UploadJob:
         try:
             remote = await self._oss(lambda: target.list_parts(cp.multipart_upload_id))
         except OssUploadGoneError:
-            if len(cp.parts) == plan.count:
-                expected = combine_part_crcs([(p.crc64, p.size) for p in cp.parts.values()])
-                with contextlib.suppress(OssError):
-                    if await self._oss(target.head_crc) == expected:
-                        cp.object_crc64 = expected  # completed just before the last stop
-                        cp.multipart_upload_id = ""
-                        return True
+            if await self._adopt_stored_object(shared):
+                return True
             self._log("warning", "OSS no longer knows the multipart upload; starting it again")
             cp.forget_transfer()
             self._stored_bytes = 0
@@ -665,6 +718,7 @@ class UploadJob:
                 # (or a thread started after the transfer ended) never holds or reuses it.
                 fd = shared.acquire()
                 try:
+                    self._check_unchanged(fd)
                     reader = SliceReader(
                         fd,
                         offset,

@@ -145,6 +145,8 @@ def classify(exc: Exception, what: str) -> OssError:
         return exc
     if isinstance(exc, oss2.exceptions.RequestError):
         return OssTransientError(f"{what}: connection problem ({_short(exc.exception)})")
+    if isinstance(exc, ValueError):  # oss2 could not parse the answer (a garbage header)
+        return OssTransientError(f"{what}: malformed answer ({_short(exc)})")
     if not isinstance(exc, oss2.exceptions.OssError):
         return OssError(f"{what}: {type(exc).__name__}: {exc}")
     status = int(exc.status)
@@ -206,20 +208,20 @@ class OssTarget:
     def put_object(self, reader: SliceReader) -> StoredPart:
         try:
             result = self._current_bucket().put_object(self.key, reader)
-        except (oss2.exceptions.OssError, OssError) as exc:
+        except (oss2.exceptions.OssError, OssError, ValueError) as exc:
             raise classify(exc, "PutObject") from exc
         return self._checked(1, reader, result.etag, result.crc, "PutObject")
 
     def init_multipart(self) -> str:
         try:
             return str(self._current_bucket().init_multipart_upload(self.key).upload_id)
-        except oss2.exceptions.OssError as exc:
+        except (oss2.exceptions.OssError, ValueError) as exc:
             raise classify(exc, "InitiateMultipartUpload") from exc
 
     def upload_part(self, upload_id: str, number: int, reader: SliceReader) -> StoredPart:
         try:
             result = self._current_bucket().upload_part(self.key, upload_id, number, reader)
-        except (oss2.exceptions.OssError, OssError) as exc:
+        except (oss2.exceptions.OssError, OssError, ValueError) as exc:
             raise classify(exc, f"UploadPart {number}") from exc
         return self._checked(number, reader, result.etag, result.crc, f"part {number}")
 
@@ -274,17 +276,23 @@ class OssTarget:
         infos = [PartInfo(number, etag) for number, etag in parts]
         try:
             result = self._current_bucket().complete_multipart_upload(self.key, upload_id, infos)
-        except oss2.exceptions.OssError as exc:
+        except (oss2.exceptions.OssError, ValueError) as exc:
             raise classify(exc, "CompleteMultipartUpload") from exc
-        return None if result.crc is None else int(result.crc)
+        return None if result.crc is None else _header_int(str(result.crc), "CRC-64")
 
     def head_crc(self) -> int | None:
+        return self.head()[1]
+
+    def head(self) -> tuple[int, int | None]:
+        """The stored object's size and CRC-64 (None when OSS did not say)."""
         try:
             meta = self._current_bucket().head_object(self.key)
-        except oss2.exceptions.OssError as exc:
+        except (oss2.exceptions.OssError, ValueError) as exc:
             raise classify(exc, "HeadObject") from exc
-        value = meta.headers.get("x-oss-hash-crc64ecma")
-        return int(value) if value else None
+        return (
+            _header_int(meta.headers.get("content-length"), "Content-Length") or 0,
+            _header_int(meta.headers.get("x-oss-hash-crc64ecma"), "x-oss-hash-crc64ecma"),
+        )
 
     def abort(self, upload_id: str) -> None:
         try:
@@ -314,6 +322,16 @@ def _parse_list_parts(body: bytes) -> tuple[dict[int, StoredPart], bool, str]:
     except (ElementTree.ParseError, ValueError) as exc:
         raise OssTransientError(f"ListParts: unreadable answer ({exc})") from exc
     return parts, truncated, marker
+
+
+def _header_int(value: str | None, name: str) -> int | None:
+    """A numeric header of an OSS answer; garbage is the server's fault (transient)."""
+    if not value:
+        return None
+    text = value.strip()
+    if not text.isdigit() or len(text) > 20:
+        raise OssTransientError(f"OSS answered a malformed {name} header")
+    return int(text)
 
 
 def same_etag(a: str, b: str) -> bool:
