@@ -65,6 +65,10 @@ class CheckpointError(YoukuTuiError):
     """A checkpoint file cannot be read or written."""
 
 
+class UnknownUploadError(YoukuTuiError):
+    """No upload has this id, or the prefix given matches more than one."""
+
+
 class FileChangedError(YoukuTuiError):
     """The video file differs from the one its checkpoint describes."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Iterable
 from typing import Literal
 
 ELLIPSIS = "…"
@@ -67,15 +68,7 @@ def clip(text: str, width: int) -> str:
         return ""
     if text.isascii() and text.isprintable():
         return text[:width]
-    kept: list[str] = []
-    used = 0
-    for grapheme in _graphemes(printable(text)):
-        size = _grapheme_cells(grapheme)
-        if used + size > width:
-            break
-        kept.append(grapheme)
-        used += size
-    return "".join(kept)
+    return "".join(_take(_graphemes(printable(text)), width))
 
 
 def fit(text: str, width: int, align: Align = "left") -> str:
@@ -105,15 +98,20 @@ def fit_middle(text: str, width: int) -> str:
 
 def _clip_end(text: str, width: int) -> str:
     """The longest end of ``text`` that fits in ``width`` cells."""
+    return "".join(reversed(_take(reversed(_graphemes(text)), width)))
+
+
+def _take(graphemes: Iterable[str], width: int) -> list[str]:
+    """Graphemes from the start of ``graphemes`` while they fit in ``width`` cells."""
     kept: list[str] = []
     used = 0
-    for grapheme in reversed(_graphemes(text)):
+    for grapheme in graphemes:
         size = _grapheme_cells(grapheme)
         if used + size > width:
             break
         kept.append(grapheme)
         used += size
-    return "".join(reversed(kept))
+    return kept
 
 
 def _graphemes(text: str) -> list[str]:

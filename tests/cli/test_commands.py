@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import stat
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from youku_tui.engine.events import (
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import NotLoggedInError
 from youku_tui.runtime import open_runtime
+from youku_tui.textwidth import cells
 
 
 def test_login_saves_tokens_privately_and_never_prints_them(
@@ -138,7 +140,7 @@ def test_terminal_board_draws_in_place() -> None:
     text = out.getvalue()
     assert "\x1b[1F" in text  # redrawn in place, not scrolled
     assert "done Clip: video id XM1" in text
-    assert "[########################]" in text  # full once done
+    assert "[##########]" in text  # full once done
 
 
 def test_board_without_terminal_prints_plain_lines() -> None:
@@ -151,3 +153,127 @@ def test_board_without_terminal_prints_plain_lines() -> None:
     board.close()
     assert "\x1b" not in out.getvalue()
     assert "Clip: hashing" in out.getvalue()
+
+
+# --- the progress board: cells, ETA, waiting rows, piped and quiet output ---------------------
+
+
+def _uploading(board: TerminalBoard, upload_id: str, title: str, done: int, speed: float) -> None:
+    size = 100 * 1024 * 1024
+    board(
+        UploadAdded(
+            upload_id=upload_id, path="/v", title=title, size=size, state=UploadState.QUEUED
+        )
+    )
+    board(StateChanged(upload_id=upload_id, old=UploadState.QUEUED, new=UploadState.UPLOADING))
+    board(
+        Progress(
+            upload_id=upload_id,
+            phase="uploading",
+            done=done,
+            in_flight=12 * 1024 * 1024,
+            total=size,
+            speed=speed,
+            parts_done=3,
+            parts_total=10,
+        )
+    )
+
+
+def test_board_fits_80_columns_in_cells_with_speed_and_eta() -> None:
+    board = TerminalBoard(io.StringIO(), tty=True, width=80)
+    _uploading(
+        board,
+        "a",
+        "旅行的第一天和第二天和第三天的视频剪辑版.mp4",
+        30 * 1024 * 1024,
+        3 * 1024 * 1024,
+    )
+    _uploading(board, "b", "plain.mp4", 60 * 1024 * 1024, 1024 * 1024)
+    lines = board.lines()
+    assert all(cells(line) <= 79 for line in lines), [cells(line) for line in lines]
+    cjk, plain = lines
+    assert "3.0 MiB/s" in cjk and "ETA 0:19" in cjk  # (100 - 30 - 12 in flight) MiB at 3 MiB/s
+    assert " 30.0%" in cjk and " 60.0%" in plain
+    # The bars line up although one title is wide characters: columns counted in cells.
+    assert cells(cjk[: cjk.index("[")]) == cells(plain[: plain.index("[")])
+    assert "[###=------]" in cjk  # confirmed, then the lighter in-flight segment
+
+
+def test_a_row_waiting_for_its_share_of_the_cap_says_so() -> None:
+    board = TerminalBoard(io.StringIO(), tty=True, width=80, bandwidth=3 * 1024 * 1024)
+    _uploading(board, "a", "first", 10 * 1024 * 1024, 3 * 1024 * 1024)
+    _uploading(board, "b", "second", 0, 0.0)
+    first, second = board.lines()
+    assert "waiting for bandwidth (cap)" in second
+    assert "waiting" not in first
+    uncapped = TerminalBoard(io.StringIO(), tty=True, width=80)
+    _uploading(uncapped, "a", "first", 10 * 1024 * 1024, 3 * 1024 * 1024)
+    _uploading(uncapped, "b", "second", 0, 0.0)
+    assert "waiting" not in uncapped.lines()[1]
+
+
+def test_piped_board_prints_a_progress_line_per_upload_at_most_every_interval() -> None:
+    out = io.StringIO()
+    board = TerminalBoard(out, tty=False, piped_interval=3600)
+    _uploading(board, "a", "clip", 10 * 1024 * 1024, 1024 * 1024)
+    board(
+        Progress(upload_id="a", phase="uploading", done=20 * 1024 * 1024, total=100 * 1024 * 1024)
+    )
+    progress_lines = [line for line in out.getvalue().splitlines() if "confirmed" in line]
+    assert progress_lines == [
+        "clip:  10.0%   1.0 MiB/s ETA 1:18 (10.0 MiB of 100.0 MiB confirmed, part 3/10)"
+    ]
+    often = io.StringIO()
+    board = TerminalBoard(often, tty=False, piped_interval=0)
+    _uploading(board, "a", "clip", 10 * 1024 * 1024, 1024 * 1024)
+    board(
+        Progress(upload_id="a", phase="uploading", done=20 * 1024 * 1024, total=100 * 1024 * 1024)
+    )
+    assert often.getvalue().count("confirmed") == 2
+    assert "\x1b" not in often.getvalue()
+
+
+def test_quiet_board_prints_nothing() -> None:
+    out = io.StringIO()
+    board = TerminalBoard(out, tty=False, quiet=True, piped_interval=0)
+    _uploading(board, "a", "clip", 10, 1.0)
+    board(UploadDone(upload_id="a", video_id="XM1", url="https://v/XM1"))
+    board.close()
+    assert out.getvalue() == ""
+
+
+def test_a_name_that_is_not_utf8_never_stops_the_output() -> None:
+    name = b"caf\xe9\x1b[2J.mp4".decode("utf-8", "surrogateescape")
+    raw = io.BytesIO()
+    strict = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+    board = TerminalBoard(strict, tty=False, piped_interval=0)
+    _uploading(board, "a", name, 10, 1.0)
+    board(UploadDone(upload_id="a", video_id="XM1", url="https://v/XM1"))
+    text = raw.getvalue().decode("utf-8")
+    assert "done caf\\xe9\\x1b[2J.mp4: video id XM1" in text
+    raw_json = io.BytesIO()
+    lines = JsonLines(io.TextIOWrapper(raw_json, encoding="utf-8", write_through=True))
+    lines(
+        UploadAdded(upload_id="a", path="/v/" + name, title=name, size=1, state=UploadState.QUEUED)
+    )
+    record = json.loads(raw_json.getvalue())
+    assert os.fsencode(record["path"]) == b"/v/caf\xe9\x1b[2J.mp4"  # the very bytes, back
+
+
+def test_upload_with_a_preset_of_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from youku_tui.config import MetadataDefaults
+
+    save_config(
+        Config(presets={"travel": MetadataDefaults(title="Trip {index}", tags=("travel", "vlog"))})
+    )
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"sandbox video " * 20_000)
+    code = main(["upload", "--sandbox", str(video), "--preset", "travel", "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out.splitlines()[-1])["title"] == "Trip 1"
+    assert main(["upload", "--sandbox", str(video), "--preset", "nope"]) == 2
+    assert "no preset 'nope' in the config; presets: travel" in capsys.readouterr().err

@@ -253,7 +253,7 @@ def test_cancel_aborts_the_multipart_upload_and_forgets_the_upload(
 
     missing = run_cli(sandbox, "cancel", "no-such-upload")
     assert missing.returncode == 1
-    assert "no unfinished upload 'no-such-upload'" in missing.stderr
+    assert "no upload 'no-such-upload'" in missing.stderr
 
     result = run_cli(sandbox, "cancel", paused.upload_id)
     assert result.returncode == 0, result.stderr
@@ -262,3 +262,59 @@ def test_cancel_aborts_the_multipart_upload_and_forgets_the_upload(
     [cancelled] = checkpoints()
     assert cancelled.state == "cancelled"
     assert "no unfinished uploads" in run_cli(sandbox, "list").stdout
+
+
+def test_a_failed_upload_stays_failed_across_resume_until_retried_by_prefix(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="api.create=youku:120010111#1")  # "duplicate upload", once
+    refused, _ = make_video(tmp_path / "v", "refused.mp4", 300 * 1024)
+    assert run_cli(sandbox, "upload", str(refused), "--tags", "ok,fine").returncode == 1
+    [failed] = checkpoints()
+    assert failed.state == "failed"
+
+    sandbox.set_faults("oss.upload_part=bandwidth:1MB")
+    paused_path, paused_md5 = make_video(tmp_path / "v", "paused.mp4", 4 * MIB)
+    process = _start_slow_upload(sandbox, paused_path)
+    _wait_for_stored_parts_of("paused.mp4", 2, process)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=10)
+    assert process.returncode == 143
+    creates = sandbox.stats()["api.create"]
+
+    sandbox.set_faults("")
+    resumed = run_cli(sandbox, "resume")
+    # Everything it resumed was committed: exit 0, although an older upload failed.
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1 failed upload(s) left as they are" in resumed.stderr
+    assert "1 of 1 file(s) committed" in resumed.stdout
+    assert sandbox.stats()["api.create"] == creates  # the paused one was created already
+    states = {c.path.name: c.state for c in checkpoints()}
+    assert states == {"refused.mp4": "failed", "paused.mp4": "done"}
+    assert [v["md5"] for v in sandbox.videos()] == [paused_md5]
+    listed = run_cli(sandbox, "list").stdout
+    assert "failed" in listed and "Youku error 120010111" in listed
+    assert run_cli(sandbox, "resume").returncode == 0
+    assert sandbox.stats()["api.create"] == creates  # the failed one is still left alone
+
+    prefix = failed.upload_id.rsplit("-", 1)[1][:4]
+    retried = run_cli(sandbox, "retry", prefix)
+    assert retried.returncode == 0, retried.stderr
+    assert {c.path.name: c.state for c in checkpoints()} == {
+        "refused.mp4": "done",
+        "paused.mp4": "done",
+    }
+
+
+def _wait_for_stored_parts_of(name: str, count: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            found = [c for c in checkpoints() if c.path.name == name]
+        except CheckpointError:
+            found = []
+        if found and len(found[0].parts) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the upload never got going")

@@ -1,4 +1,4 @@
-"""Headless subcommands: ``upload``, ``resume``, ``list``, ``login``.
+"""Headless subcommands: ``upload``, ``resume``, ``retry``, ``list``, ``cancel``, ``login``.
 
 The parsers are built at every start, so this module imports only argparse at the top; each
 handler imports the engine (httpx, oss2) when it runs. Errors print as one line, never a
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from youku_tui.cli.progress import JsonLines, TerminalBoard
-    from youku_tui.config import Config
+    from youku_tui.config import Config, MetadataDefaults
     from youku_tui.engine.manager import CheckpointProblem, UploadEngine
     from youku_tui.metadata import VideoMetadata
 
@@ -55,10 +55,17 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         metavar="RATE",
         help="cap on bytes per second for all uploads, e.g. 5MB (0 = no cap)",
     )
-    parser.add_argument(
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
         "--json",
         action="store_true",
         help="one JSON object a line per event; the last one per file has its video_id",
+    )
+    output.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print no progress (errors still go to stderr; the exit code tells the outcome)",
     )
 
 
@@ -70,6 +77,12 @@ def add_upload_parser(sub: Any) -> None:
         "{date}. Exit 0 only when every file is committed.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="start from a [presets.NAME] of the config (the TUI's form saves them) instead "
+        "of [defaults]; the options below still win",
+    )
     parser.add_argument("--title", help="title or template (default from the config: {stem})")
     parser.add_argument("--tags", help="comma-separated, 1 to 10 tags of 2 to 12 characters")
     parser.add_argument("--description", help="up to 2,000 characters")
@@ -89,7 +102,11 @@ def add_upload_parser(sub: Any) -> None:
 
 def add_resume_parser(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
-        "resume", help="resume every unfinished upload (paused, interrupted or failed)"
+        "resume",
+        help="resume every paused or interrupted upload (failed ones stay failed: `retry`)",
+        description="Resume every paused or interrupted upload. Failed uploads are left "
+        "alone and listed: `youku-tui retry ID` tries one again, `youku-tui cancel ID` "
+        "gives it up. Exit 0 when every upload it resumed was committed.",
     )
     parser.add_argument(
         "--password",
@@ -98,6 +115,23 @@ def add_resume_parser(sub: Any) -> None:
     _add_engine_options(parser)
     _add_common(parser)
     parser.set_defaults(handler=run_resume)
+
+
+def add_retry_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "retry",
+        help="try failed uploads again, by id (a unique prefix will do)",
+        description="Retry failed uploads shown by `youku-tui list`. Each continues from "
+        "its checkpoint. Exit 0 when every one was committed.",
+    )
+    parser.add_argument("upload_ids", nargs="+", metavar="ID")
+    parser.add_argument(
+        "--password",
+        help="watch password, for password-protected uploads that still have to be created",
+    )
+    _add_engine_options(parser)
+    _add_common(parser)
+    parser.set_defaults(handler=run_retry)
 
 
 def add_list_parser(sub: Any) -> None:
@@ -111,7 +145,7 @@ def add_list_parser(sub: Any) -> None:
 def add_cancel_parser(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "cancel",
-        help="cancel unfinished uploads by id (aborts their OSS multipart upload)",
+        help="cancel unfinished uploads by id or unique prefix (aborts their OSS upload)",
         description="Cancel uploads shown by `youku-tui list`. What was sent to OSS is "
         "aborted; the checkpoint is kept, marked cancelled.",
     )
@@ -196,20 +230,28 @@ def _guard(action: Callable[[], int]) -> int:
         return EXIT_BUG
 
 
-def _make_sink(as_json: bool) -> JsonLines | TerminalBoard:
+def _make_sink(args: argparse.Namespace) -> JsonLines | TerminalBoard:
     import shutil
 
     from youku_tui.cli.progress import JsonLines, TerminalBoard
 
-    if as_json:
+    if args.json:
         return JsonLines(sys.stdout)
     return TerminalBoard(
-        sys.stdout, tty=sys.stdout.isatty(), width=shutil.get_terminal_size().columns
+        sys.stdout,
+        tty=sys.stdout.isatty(),
+        width=shutil.get_terminal_size().columns,
+        quiet=getattr(args, "quiet", False),
+        bandwidth=args.bandwidth or 0,
     )
 
 
 class _Stopper:
-    """SIGINT / SIGTERM: pause every upload (checkpoints saved) and remember which."""
+    """SIGINT / SIGTERM: pause every upload (checkpoints saved) and remember which.
+
+    The handlers stay until the command returns, so a second Ctrl-C while the pause is on its
+    way only says so: it never lands in the middle of the clean-up as a KeyboardInterrupt.
+    """
 
     def __init__(self, engine: UploadEngine) -> None:
         self.engine = engine
@@ -231,6 +273,8 @@ class _Stopper:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+            # From here to the exit only clean-up runs: a late Ctrl-C waits for it.
+            signal.signal(sig, signal.SIG_IGN)
 
     def _stop(self, sig: int) -> None:
         if self.signal is None:
@@ -258,16 +302,18 @@ async def _drive(
     from youku_tui.cli.progress import JsonLines
     from youku_tui.engine.states import UploadState
 
-    async with engine:
-        if args.jobs or args.parts or args.bandwidth is not None:
-            engine.set_limits(max_uploads=args.jobs, max_parts=args.parts, bandwidth=args.bandwidth)
-        ids = enqueue(engine)
-        if not ids:
-            sink.close()
-            return EXIT_OK
-        with _Stopper(engine) as stopper:
-            await engine.wait_idle()
+    with _Stopper(engine) as stopper:
+        async with engine:
+            if args.jobs or args.parts or args.bandwidth is not None:
+                engine.set_limits(
+                    max_uploads=args.jobs, max_parts=args.parts, bandwidth=args.bandwidth
+                )
+            ids = enqueue(engine)
+            if ids:
+                await engine.wait_idle()
     sink.close()
+    if not ids:
+        return EXIT_OK
     wanted = set(ids)
     snaps = [s for s in engine.snapshots() if s.upload_id in wanted]
     for snap in snaps:
@@ -291,7 +337,7 @@ async def _drive(
         )
         return stopper.exit_code
     done = sum(1 for s in snaps if s.state is UploadState.DONE)
-    if not isinstance(sink, JsonLines):
+    if not isinstance(sink, JsonLines) and not getattr(args, "quiet", False):
         print(f"{done} of {len(snaps)} file(s) committed")
     return EXIT_OK if done == len(snaps) else EXIT_FAILED
 
@@ -325,6 +371,19 @@ def _ask_password() -> str:
     return getpass.getpass("Watch password (letters and digits): ")
 
 
+def _preset(config: Config, name: str | None) -> MetadataDefaults:
+    """The metadata to start from: ``[presets.NAME]`` when asked for, else ``[defaults]``."""
+    from youku_tui.errors import ConfigError
+
+    if name is None:
+        return config.defaults
+    try:
+        return config.presets[name]
+    except KeyError:
+        known = ", ".join(sorted(config.presets)) or "none yet (the TUI's form saves them)"
+        raise ConfigError(f"no preset {name!r} in the config; presets: {known}") from None
+
+
 def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, VideoMetadata]]]:
     """Config, files and their metadata, validated; raises before anything is sent."""
     from dataclasses import replace
@@ -341,7 +400,7 @@ def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, 
     )
 
     config = load_config()
-    defaults = config.defaults
+    defaults = _preset(config, args.preset)
     public_type = PublicType(args.public_type or defaults.public_type)
     password = args.password or ""
     if public_type is PublicType.PASSWORD and not password:
@@ -372,7 +431,7 @@ async def _upload(
     from youku_tui.runtime import open_runtime
 
     config, items = prepared
-    sink = _make_sink(args.json)
+    sink = _make_sink(args)
     async with open_runtime(args.sandbox, config) as rt:
         engine = rt.make_engine(sink)
 
@@ -390,9 +449,10 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
+    from youku_tui.engine.states import UploadState
     from youku_tui.runtime import open_runtime
 
-    sink = _make_sink(args.json)
+    sink = _make_sink(args)
     async with open_runtime(args.sandbox) as rt:
         engine = rt.make_engine(sink)
         problems: list[CheckpointProblem] = []
@@ -401,13 +461,61 @@ async def _resume(args: argparse.Namespace) -> int:
             problems.extend(engine.load_checkpoints(start=True, watch_password=args.password or ""))
             for problem in problems:
                 _report_problem(sink, str(problem.path), problem.message)
-            ids = [s.upload_id for s in engine.snapshots()]
-            if not ids and not problems:
+            snaps = engine.snapshots()
+            # Failed uploads stay failed (issue 10): listed, not retried, not counted.
+            failed = [s for s in snaps if s.state is UploadState.FAILED]
+            if failed:
+                _note_failed(len(failed))
+            ids = [s.upload_id for s in snaps if s.state is not UploadState.FAILED]
+            if not ids and not problems and not failed:
                 print("nothing to resume", file=sys.stderr)
             return ids
 
         code = await _drive(engine, sink, enqueue, args)
+        # A checkpoint that could not be resumed now (corrupt, its file changed) is a failure.
         return EXIT_FAILED if problems and code == EXIT_OK else code
+
+
+def _note_failed(count: int) -> None:
+    print(
+        f"youku-tui: {count} failed upload(s) left as they are: `youku-tui list` shows why, "
+        "`youku-tui retry ID` tries one again, `youku-tui cancel ID` gives it up",
+        file=sys.stderr,
+    )
+
+
+# --- retry --------------------------------------------------------------------------------
+
+
+def run_retry(args: argparse.Namespace) -> int:
+    return _guard(lambda: _run_async(lambda: _retry(args)))
+
+
+async def _retry(args: argparse.Namespace) -> int:
+    from youku_tui.engine.ids import resolve_id
+    from youku_tui.engine.states import UploadState
+    from youku_tui.errors import CheckpointError
+    from youku_tui.runtime import open_runtime
+
+    sink = _make_sink(args)
+    async with open_runtime(args.sandbox) as rt:
+        engine = rt.make_engine(sink)
+
+        def enqueue(engine: UploadEngine) -> list[str]:
+            engine.load_checkpoints(start=False, watch_password=args.password or "")
+            snaps = {s.upload_id: s for s in engine.snapshots()}
+            ids = [resolve_id(given, snaps) for given in args.upload_ids]
+            for upload_id in ids:
+                if snaps[upload_id].state is not UploadState.FAILED:
+                    raise CheckpointError(
+                        f"{upload_id} is {snaps[upload_id].state}, not failed "
+                        "(`youku-tui resume` continues paused uploads)"
+                    )
+            for upload_id in ids:
+                engine.retry(upload_id)
+            return ids
+
+        return await _drive(engine, sink, enqueue, args)
 
 
 def _report_problem(sink: JsonLines | TerminalBoard, path: str, message: str) -> None:
@@ -429,17 +537,23 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     import json
+    import shutil
 
     from youku_tui import paths
     from youku_tui.cli.progress import human_bytes
     from youku_tui.engine.checkpoint import CheckpointStore
+    from youku_tui.engine.ids import short_id
     from youku_tui.textsafe import json_safe, safe_text
+    from youku_tui.textwidth import fit
 
     store = CheckpointStore(paths.uploads_dir(args.sandbox))
     checkpoints, problems = store.load_all()
     for problem in problems:
         print(f"youku-tui: {safe_text(problem.message)}", file=sys.stderr)
+    # Queue order, as the engine runs them; uploads queued in the same run keep their order.
+    checkpoints.sort(key=lambda c: (c.position, c.created_at))
     shown = [c for c in checkpoints if args.all or not c.state.is_terminal]
+    width = shutil.get_terminal_size().columns - 1
     for cp in shown:
         stored = sum(p.size for p in cp.parts.values()) if cp.object_crc64 is None else cp.size
         in_use = False
@@ -460,17 +574,19 @@ def _list(args: argparse.Namespace) -> int:
                 "video_id": cp.video_id,
                 "error": cp.last_error,
                 "in_use": in_use,
+                "position": cp.position,
             }
             print(json_safe(json.dumps(record, ensure_ascii=False)))
         else:
             percent = 100 * stored / cp.size if cp.size else 0
             state = "running" if in_use else str(cp.state)
-            line = (
-                f"{cp.upload_id}  {state:<10} {percent:5.1f}% of {human_bytes(cp.size):>10}"
-                f"  {cp.title}  ({cp.path})"
+            figures = (
+                f"{short_id(cp.upload_id)}  {state:<9} {percent:5.1f}% {human_bytes(cp.size):>10}"
             )
-            error = f"\n    last error: {safe_text(cp.last_error)}" if cp.last_error else ""
-            print(safe_text(line) + error)
+            line = f"{figures}  {safe_text(cp.title)}  ({safe_text(str(cp.path))})"
+            print(fit(line, width).rstrip() if sys.stdout.isatty() else line)
+            if cp.last_error:
+                print(f"    {safe_text(cp.last_error)}")
     if not shown and not args.json:
         print("no unfinished uploads")
     return EXIT_OK
@@ -484,6 +600,8 @@ def run_cancel(args: argparse.Namespace) -> int:
 
 
 async def _cancel(args: argparse.Namespace) -> int:
+    from youku_tui.engine.ids import resolve_id
+    from youku_tui.errors import UnknownUploadError
     from youku_tui.runtime import open_runtime
     from youku_tui.textsafe import safe_text
 
@@ -491,12 +609,13 @@ async def _cancel(args: argparse.Namespace) -> int:
         engine = rt.make_engine(lambda event: None)
         async with engine:
             engine.load_checkpoints(start=False)
-            known = {s.upload_id for s in engine.snapshots()}
+            known = [s.upload_id for s in engine.snapshots()]
             code = EXIT_OK
-            for upload_id in args.upload_ids:
-                if upload_id not in known:
-                    shown = safe_text(repr(upload_id))
-                    print(f"youku-tui: no unfinished upload {shown}", file=sys.stderr)
+            for given in args.upload_ids:
+                try:
+                    upload_id = resolve_id(given, known)
+                except UnknownUploadError as exc:
+                    print(f"youku-tui: {safe_text(exc)}", file=sys.stderr)
                     code = EXIT_FAILED
                     continue
                 await engine.cancel(upload_id)

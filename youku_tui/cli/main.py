@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from youku_tui import __version__
 
-SUBCOMMANDS = ("upload", "resume", "list", "cancel", "login", "sandbox")
+SUBCOMMANDS = ("upload", "resume", "retry", "list", "cancel", "login", "sandbox")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_upload_parser(sub)
     commands.add_resume_parser(sub)
+    commands.add_retry_parser(sub)
     commands.add_list_parser(sub)
     commands.add_cancel_parser(sub)
     commands.add_login_parser(sub)
@@ -60,7 +61,17 @@ def build_tui_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _never_crash_on_output() -> None:
+    """A name with bytes that are not UTF-8, or a terminal whose encoding lacks a character,
+    shows an escape instead of stopping the command with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _never_crash_on_output()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
         args = build_parser().parse_args(args_list)

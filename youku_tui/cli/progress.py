@@ -1,9 +1,16 @@
-"""What the headless commands print while the engine works.
+"""What the headless commands print while uploads run.
 
 - :class:`JsonLines`: one JSON object a line per event (``--json``), for scripts.
-- :class:`TerminalBoard`: one progress line per upload, redrawn in place with plain ANSI
-  escapes at most 4 times a second; notes and errors scroll above it. Without a terminal it
-  prints state changes as plain lines and draws no bars.
+- :class:`TerminalBoard`: one line per upload. In a terminal the lines are redrawn in place
+  (plain ANSI escapes, at most 4 times a second), each fitted to the terminal's width in cells
+  with the speed and the time left; notes and errors scroll above them. Piped or under nohup,
+  it prints state changes as they happen and one progress line per running upload every few
+  seconds, so a log shows the uploads moving. ``quiet`` prints neither (errors still go to
+  stderr, from the command).
+
+Every figure counts what OSS confirmed; bytes sent but not yet answered show as a lighter
+segment of the bar, never as done. Text from outside (titles, file names, server messages)
+goes through :func:`youku_tui.textwidth.printable` first.
 
 Deliberately import-light (no rich, no Textual): ``youku-tui upload`` must start fast.
 """
@@ -12,12 +19,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from youku_tui.engine.events import (
     CredentialsRenewed,
     EngineEvent,
+    LimitsChanged,
     Progress,
     Retrying,
     StateChanged,
@@ -27,10 +36,21 @@ from youku_tui.engine.events import (
     UploadFailed,
     UploadLog,
 )
-from youku_tui.textsafe import json_safe, safe_text
+from youku_tui.engine.states import UploadState
+from youku_tui.textsafe import json_safe
+from youku_tui.textwidth import cells, fit, printable
 
-REDRAW_INTERVAL = 0.25
-BAR_WIDTH = 24
+if TYPE_CHECKING:
+    from youku_tui.engine.manager import UploadSnapshot
+
+REDRAW_INTERVAL = 0.25  # seconds between redraws in a terminal
+PIPED_INTERVAL = 5.0  # seconds between two progress lines of one upload when piped
+BAR_CELLS = 12  # [##########]
+DETAIL_CELLS = 34  # "100.0% 999.9 MiB/s ETA 99:59:59" and a little room
+TITLE_MIN_CELLS = 12
+TITLE_MAX_CELLS = 48
+MIN_WIDTH = 40
+_QUIET_STATES = frozenset({"queued", "paused", "done", "failed", "cancelled"})
 
 
 class JsonLines:
@@ -44,8 +64,11 @@ class JsonLines:
     def write(self, record: dict[str, Any]) -> None:
         if self._broken:
             return
+        # A name's undecodable bytes (lone surrogates) as \udcXX escapes: valid JSON that
+        # json.loads turns back into the very string (os.fsencode: the name's bytes).
+        line = json_safe(json.dumps(record, ensure_ascii=False))
         try:
-            self._stream.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
+            self._stream.write(line + "\n")
             self._stream.flush()
         except (BrokenPipeError, ValueError):  # ValueError: the stream was closed
             self._broken = True
@@ -58,19 +81,8 @@ class JsonLines:
                 self._broken = True
 
 
-@dataclass
-class _Row:
-    title: str
-    size: int
-    state: str
-    phase: str = ""
-    done: int = 0
-    speed: float = 0.0
-    parts: str = ""
-    note: str = ""
-
-
 def human_bytes(count: float) -> str:
+    """Binary sizes with their IEC names (``1.5 MiB``), the CLI's one convention."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(count) < 1024 or unit == "GiB":
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
@@ -78,19 +90,120 @@ def human_bytes(count: float) -> str:
     return f"{count:.1f} GiB"  # pragma: no cover - the loop always returns
 
 
+def human_eta(seconds: float) -> str:
+    """``0:42``, ``12:05``, ``1:02:03``: what ``rclone`` and ``curl`` users read at a glance."""
+    seconds = int(seconds + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass
+class Row:
+    """What the board knows of one upload."""
+
+    title: str
+    size: int
+    state: str
+    phase: str = ""
+    done: int = 0  # hashed, or confirmed by OSS
+    in_flight: int = 0  # sent, not yet confirmed
+    speed: float = 0.0
+    parts_done: int = 0
+    parts_total: int = 0
+    note: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.size) if self.size else 0.0
+
+    def eta(self) -> str:
+        if self.speed <= 0 or self.size <= self.done:
+            return ""
+        return "ETA " + human_eta((self.size - self.done - self.in_flight) / self.speed)
+
+
+def bar(row: Row, width: int) -> str:
+    """``[####==----]``: ``#`` confirmed by OSS, ``=`` sent and not yet confirmed."""
+    inner = max(1, width - 2)
+    if row.state == "done":
+        return "[" + "#" * inner + "]"
+    confirmed = int(inner * row.fraction)
+    sent = min(
+        inner, int(inner * min(1.0, (row.done + row.in_flight) / row.size)) if row.size else 0
+    )
+    sent = max(sent, confirmed) if row.phase == "uploading" else confirmed
+    return "[" + "#" * confirmed + "=" * (sent - confirmed) + "-" * (inner - sent) + "]"
+
+
+def detail(row: Row, waiting_for_bandwidth: bool = False) -> str:
+    """The state and figures of a row: ``42.1% 3.2 MiB/s ETA 0:32``."""
+    if row.state in _QUIET_STATES:
+        return row.state
+    if row.state == "hashing" or row.phase == "hashing":
+        speed = f" {human_bytes(row.speed)}/s" if row.speed else ""
+        return f"hashing {row.fraction * 100:.0f}%{speed}"
+    if row.state in ("creating", "committing"):
+        return row.state
+    percent = f"{row.fraction * 100:5.1f}%"
+    if waiting_for_bandwidth:
+        return f"{percent} waiting for bandwidth (cap)"
+    if not row.speed:
+        return f"{percent} stalled" if row.done or row.in_flight else f"{percent} starting"
+    return f"{percent} {human_bytes(row.speed) + '/s':>11} {row.eta()}".rstrip()
+
+
 class TerminalBoard:
-    def __init__(self, stream: TextIO, *, tty: bool, width: int = 100) -> None:
+    """One line per upload; see the module's docstring for the three modes."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        tty: bool,
+        width: int = 80,
+        quiet: bool = False,
+        bandwidth: int = 0,
+        piped_interval: float = PIPED_INTERVAL,
+    ) -> None:
         self._stream = stream
         self._tty = tty
-        self._width = max(60, width)
-        self._rows: dict[str, _Row] = {}
+        self._quiet = quiet
+        self._width = max(MIN_WIDTH, width)
+        self._bandwidth = bandwidth  # the cap in force, bytes/s (0 = none)
+        self._piped_interval = piped_interval
+        self._rows: dict[str, Row] = {}
+        self._printed_at: dict[str, float] = {}  # piped: when each row's last line went out
         self._drawn = 0
         self._last_draw = 0.0
+        self._broken = False
+
+    # --- input ----------------------------------------------------------------------------
+
+    def load(self, snapshots: Iterable[UploadSnapshot]) -> None:
+        """Start from the state of uploads that already exist (attaching to the service)."""
+        for snap in snapshots:
+            hashing = snap.state is UploadState.HASHING
+            self._rows[snap.upload_id] = Row(
+                title=snap.title,
+                size=snap.size,
+                state=str(snap.state),
+                phase="hashing" if hashing else ("uploading" if snap.bytes_done else ""),
+                done=snap.hashed if hashing else snap.bytes_done,
+                in_flight=snap.bytes_in_flight,
+                speed=snap.speed,
+                parts_done=snap.parts_done,
+                parts_total=snap.parts_total,
+            )
+        self._draw(force=True)
 
     def __call__(self, event: EngineEvent) -> None:
+        if isinstance(event, LimitsChanged):
+            self._bandwidth = event.bandwidth
+            return
         row = self._rows.get(event.upload_id)
         if isinstance(event, UploadAdded):
-            self._rows[event.upload_id] = _Row(safe_text(event.title), event.size, str(event.state))
+            self._rows[event.upload_id] = Row(event.title, event.size, str(event.state))
         elif row is None:
             if isinstance(event, TokenRefreshed):
                 self.say("access token refreshed")
@@ -98,11 +211,15 @@ class TerminalBoard:
         elif isinstance(event, StateChanged):
             row.state = str(event.new)
             row.note = ""
-            if not self._tty:
+            if row.state != "uploading":
+                row.speed = 0.0
+            if not self._tty and not self._quiet:
                 self.say(f"{row.title}: {event.new}")
         elif isinstance(event, Progress):
             row.phase, row.done, row.speed = event.phase, event.done, event.speed
-            row.parts = f"{event.parts_done}/{event.parts_total}" if event.parts_total else ""
+            row.in_flight = event.in_flight
+            row.parts_done, row.parts_total = event.parts_done, event.parts_total
+            self._print_piped(event.upload_id, row)
         elif isinstance(event, Retrying):
             where = f"part {event.part_number} " if event.part_number else ""
             row.note = f"retry {event.attempt}: {where}{event.error}"
@@ -114,49 +231,98 @@ class TerminalBoard:
         elif isinstance(event, UploadFailed):
             self.say(f"FAILED {row.title}: {event.error}")
         elif isinstance(event, UploadDone):
-            row.done = row.size
+            row.done, row.in_flight = row.size, 0
             self.say(f"done {row.title}: video id {event.video_id}  {event.url}")
         self._draw(force=isinstance(event, StateChanged | UploadAdded))
 
+    # --- output ---------------------------------------------------------------------------
+
     def say(self, line: str) -> None:
-        """A line that stays: printed above the board."""
+        """A line that stays: printed above the board (never in quiet mode)."""
+        if self._quiet:
+            return
         self._erase()
-        self._stream.write(safe_text(line) + "\n")
+        self._write(printable(line) + "\n")
         self._draw(force=True)
+        self._flush()  # piped output is block-buffered: a log must show the line now
 
     def close(self) -> None:
+        """Leave the last picture on screen (the next output goes below it)."""
         self._draw(force=True)
         self._drawn = 0
-        self._stream.flush()
+        self._flush()
+
+    def lines(self) -> list[str]:
+        """The board as drawn in a terminal: one line per upload, fitted to the width."""
+        budget = self._width - 1  # never the last column: some terminals wrap there
+        title_cells = max(
+            TITLE_MIN_CELLS, min(TITLE_MAX_CELLS, budget - BAR_CELLS - DETAIL_CELLS - 2)
+        )
+        moving = any(r.speed > 0 for r in self._rows.values())
+        out = []
+        for row in self._rows.values():
+            waiting = self._waits_for_bandwidth(row, moving)
+            text = detail(row, waiting)
+            if row.note and cells(text) < DETAIL_CELLS - 8:
+                text += f"  {row.note}"
+            line = f"{fit(row.title, title_cells)} {bar(row, BAR_CELLS)} {printable(text)}"
+            out.append(fit(line, budget).rstrip())
+        return out
+
+    def _waits_for_bandwidth(self, row: Row, others_moving: bool) -> bool:
+        """Under a cap the engine feeds one upload's parts at a time (a pause then loses
+        less); the others sit at 0 B/s although they are "uploading": say why."""
+        return (
+            bool(self._bandwidth) and row.state == "uploading" and not row.speed and others_moving
+        )
+
+    def _print_piped(self, upload_id: str, row: Row) -> None:
+        if self._tty or self._quiet:
+            return
+        now = time.monotonic()
+        last = self._printed_at.get(upload_id)
+        if last is not None and now - last < self._piped_interval:
+            return
+        self._printed_at[upload_id] = now
+        figures = detail(row, self._waits_for_bandwidth(row, True))
+        if row.phase == "uploading":
+            figures += (
+                f" ({human_bytes(row.done)} of {human_bytes(row.size)} confirmed"
+                + (f", part {row.parts_done}/{row.parts_total}" if row.parts_total else "")
+                + ")"
+            )
+        self.say(f"{row.title}: {figures}")
 
     def _erase(self) -> None:
         if self._tty and self._drawn:
-            self._stream.write(f"\x1b[{self._drawn}F\x1b[J")
+            self._write(f"\x1b[{self._drawn}F\x1b[J")
             self._drawn = 0
 
     def _draw(self, *, force: bool) -> None:
-        if not self._tty:
+        if not self._tty or self._quiet:
             return
         now = time.monotonic()
         if not force and now - self._last_draw < REDRAW_INTERVAL:
             return
         self._last_draw = now
-        lines = [self._line(row) for row in self._rows.values()]
+        lines = self.lines()
         self._erase()
-        for line in lines:
-            self._stream.write(line[: self._width - 1] + "\n")
+        self._write("".join(line + "\n" for line in lines))
         self._drawn = len(lines)
-        self._stream.flush()
+        self._flush()
 
-    def _line(self, row: _Row) -> str:
-        fraction = row.done / row.size if row.size else 0.0
-        filled = int(BAR_WIDTH * min(1.0, fraction))
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        if row.state in ("done", "failed", "cancelled", "paused", "queued"):
-            detail = row.state
-        else:
-            speed = f"{human_bytes(row.speed)}/s" if row.speed else ""
-            detail = f"{row.state} {fraction * 100:5.1f}% {speed} {row.parts}".rstrip()
-        title = row.title if len(row.title) <= 28 else row.title[:27] + "~"
-        note = f"  {safe_text(row.note)}" if row.note else ""
-        return f"{title:<28} [{bar}] {detail}{note}"
+    def _write(self, text: str) -> None:
+        if self._broken:
+            return
+        try:
+            self._stream.write(text)
+        except (BrokenPipeError, ValueError):  # the reader went away; the uploads carry on
+            self._broken = True
+
+    def _flush(self) -> None:
+        if self._broken:
+            return
+        try:
+            self._stream.flush()
+        except (BrokenPipeError, ValueError):
+            self._broken = True

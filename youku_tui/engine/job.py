@@ -42,6 +42,7 @@ from youku_tui.engine.events import (
     watch_url,
 )
 from youku_tui.engine.hashing import HashingStopped, combine_part_crcs, md5_file, slice_checksums
+from youku_tui.engine.ids import short_id
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
 from youku_tui.engine.parts import PartPlan, plan_parts
 from youku_tui.engine.states import UploadState, transition
@@ -412,7 +413,8 @@ class UploadJob:
                     FieldProblem(
                         "watch_password",
                         "is never stored in checkpoints: give it again "
-                        "(`youku-tui resume --password ...`) or add the file again",
+                        f"(`youku-tui retry {short_id(cp.upload_id)} --password ...`) "
+                        "or add the file again",
                     )
                 ]
             )

@@ -16,7 +16,6 @@ import contextlib
 import functools
 import logging
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from youku_tui.engine.events import (
     UploadLog,
 )
 from youku_tui.engine.hashing import crcmod_has_c_extension
+from youku_tui.engine.ids import new_upload_id
 from youku_tui.engine.job import EngineContext, UploadJob
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
 from youku_tui.engine.states import ACTIVE_STATES, UploadState, transition
@@ -202,7 +202,7 @@ class UploadEngine:
     def add(self, path: Path, metadata: VideoMetadata, *, start: bool = True) -> str:
         """Queue a file; return its upload id. Raises MetadataError / LocalFileError first."""
         identity = check_new_upload(path, metadata)
-        upload_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        upload_id = new_upload_id()
         checkpoint = Checkpoint(
             upload_id=upload_id,
             identity=identity,
@@ -223,9 +223,11 @@ class UploadEngine:
         ``watch_password`` is given to password-protected uploads that still have to be
         created (passwords are never stored; without one such an upload fails and says so).
 
-        Uploads that were running when their process stopped come back paused (or queued);
-        failed ones stay failed unless ``start``, which retries them. A file that changed
-        since its checkpoint is reported and its upload marked failed, never resumed.
+        Uploads that were running when their process stopped come back paused (or queued).
+        Failed ones stay failed and shown, whatever ``start`` says: a failure the user has not
+        seen to (Youku refused the file, say) would only fail again on every start; the user
+        retries or removes it. A file that changed since its checkpoint is reported and its
+        upload marked failed, never resumed.
         """
         checkpoints, load_problems = self._store.load_all()
         problems = [CheckpointProblem(p.path, p.message) for p in load_problems]
@@ -260,7 +262,7 @@ class UploadEngine:
                 self._save_quietly(job)
                 self._register(job)
                 continue
-            if start and checkpoint.state in (S.PAUSED, S.FAILED):
+            if start and checkpoint.state is S.PAUSED:
                 checkpoint.state = transition(checkpoint.state, S.QUEUED)
             elif not start and checkpoint.state is S.QUEUED:
                 checkpoint.state = transition(checkpoint.state, S.PAUSED)
