@@ -428,6 +428,9 @@ async def test_watch_password_is_never_stored_and_must_be_given_again(
     assert sandbox.stats()["api.create"] == 0
     async with h as engine:
         engine.load_checkpoints(start=True, watch_password="Pw12345")
+        # A failed upload stays failed on resume: the user retries it, with the password.
+        assert engine.snapshot(upload_id).state is UploadState.FAILED
+        engine.retry(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 30)
         assert engine.snapshot(upload_id).state is UploadState.DONE
     assert sandbox.videos()[0]["public_type"] == "password"
