@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from youku_tui import paths
+from youku_tui.engine.parts import DEFAULT_CONNECTIONS
 from youku_tui.errors import ConfigError
 from youku_tui.fsutil import atomic_write
 
@@ -49,7 +50,8 @@ class Credentials:
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     max_uploads: int = 3  # uploads at once
-    max_parts: int = 8  # parts in flight, across all uploads
+    max_parts: int = 0  # parts in flight, across all uploads; 0 = as many as the path rewards
+    max_connections: int = DEFAULT_CONNECTIONS  # ceiling of parts in flight (and connections)
     bandwidth: int = 0  # bytes per second across all uploads; 0 = no cap
     part_size: int = 0  # bytes; 0 = chosen from the file size
     sts_margin: float = 300.0  # renew STS credentials this many seconds before they expire
@@ -183,8 +185,8 @@ def parse_config(text: str, source: str = "config") -> Config:
 
 
 def _validate_engine(settings: EngineSettings) -> EngineSettings:
-    if settings.max_uploads < 1 or settings.max_parts < 1:
-        raise ConfigError("engine.max_uploads and engine.max_parts must be at least 1")
+    if settings.max_uploads < 1 or settings.max_connections < 1:
+        raise ConfigError("engine.max_uploads and engine.max_connections must be at least 1")
     if settings.part_size and settings.part_size < 100 * 1024:
         raise ConfigError("engine.part_size must be at least 102400 bytes (OSS's minimum)")
     return settings

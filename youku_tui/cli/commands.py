@@ -48,7 +48,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, metavar="N", help="uploads at once")
-    parser.add_argument("--parts", type=int, metavar="N", help="parts in flight, all uploads")
+    parser.add_argument(
+        "--parts",
+        type=int,
+        metavar="N",
+        help="parts in flight, all uploads (0 = adapt to the path)",
+    )
     parser.add_argument(
         "--bandwidth",
         type=_parse_size,
@@ -304,7 +309,7 @@ async def _drive(
 
     with _Stopper(engine) as stopper:
         async with engine:
-            if args.jobs or args.parts or args.bandwidth is not None:
+            if args.jobs or args.parts is not None or args.bandwidth is not None:
                 engine.set_limits(
                     max_uploads=args.jobs, max_parts=args.parts, bandwidth=args.bandwidth
                 )

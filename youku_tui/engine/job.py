@@ -20,6 +20,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TypeVar
 
+import oss2
+
 from youku_tui.api.client import YoukuClient
 from youku_tui.api.models import StsCredentials
 from youku_tui.api.retry import RetryPolicy
@@ -31,6 +33,7 @@ from youku_tui.engine.checkpoint import (
     PartRecord,
     UploadLock,
 )
+from youku_tui.engine.concurrency import ConcurrencyControl
 from youku_tui.engine.events import (
     CredentialsRenewed,
     EngineEvent,
@@ -52,6 +55,7 @@ from youku_tui.engine.transfer import (
     StoredPart,
     StsBox,
     TransferStopped,
+    chunk_for,
     same_etag,
 )
 from youku_tui.errors import (
@@ -87,7 +91,7 @@ _NOT_YOUKU = (
 )
 
 S = UploadState
-MAX_PART_WORKERS = 64  # coroutines per upload; the global part slots decide how many send
+THROTTLING_STATUSES = frozenset({429, 503})  # OSS asks for fewer requests: fewer parts
 MAX_CREDENTIAL_RENEWALS = 8  # per part: OSS refusing fresh credentials again and again is fatal
 _T = TypeVar("_T")
 
@@ -100,6 +104,8 @@ class EngineContext:
     store: CheckpointStore
     settings: EngineSettings
     part_slots: AsyncSlots
+    concurrency: ConcurrencyControl
+    oss_session: oss2.Session  # one connection pool for every upload (reused, never per part)
     bandwidth: Bandwidth
     executor: Executor
     emit: Callable[[EngineEvent], None]
@@ -402,7 +408,10 @@ class UploadJob:
     async def _create(self) -> None:
         cp = self.cp
         if not cp.part_size:
-            cp.part_size = plan_parts(cp.size, self.ctx.settings.part_size).part_size
+            settings = self.ctx.settings
+            cp.part_size = plan_parts(
+                cp.size, settings.part_size, settings.max_connections
+            ).part_size
         if cp.upload_token:
             self._session_reused = True
             return
@@ -433,9 +442,7 @@ class UploadJob:
         cp.endpoint = created.sts.endpoint
         cp.forget_transfer()
         self._stored_bytes = 0
-        if self._target is not None:  # bound to the previous session's object
-            self._target.close()
-            self._target = None
+        self._target = None  # bound to the previous session's object
         self._set_sts(created.sts)
         self.save_now()
 
@@ -504,7 +511,7 @@ class UploadJob:
             await self._renew_sts("before expiry", self._box.generation)
         assert self._box is not None
         if self._target is None:
-            self._target = OssTarget(self._box, cp.bucket, cp.object, pool_size=32)
+            self._target = OssTarget(self._box, cp.bucket, cp.object, session=self.ctx.oss_session)
         plan = PartPlan(cp.size, cp.part_size)
         try:
             fd = os.open(cp.path, os.O_RDONLY)
@@ -562,7 +569,7 @@ class UploadJob:
                 self._stored_bytes += stored.size
                 self._save_soon()
 
-        count = min(len(pending), MAX_PART_WORKERS)
+        count = min(len(pending), self.ctx.concurrency.ceiling)  # the slots decide who sends
         workers = [asyncio.create_task(worker()) for _ in range(count)]
         try:
             await asyncio.gather(*workers)
@@ -709,9 +716,11 @@ class UploadJob:
             inflight = self._inflight
             inflight[number] = 0
             stop = self._stop
+            concurrency = self.ctx.concurrency
 
             def on_bytes(count: int, n: int = number, counts: dict[int, int] = inflight) -> None:
                 counts[n] = counts.get(n, 0) + count
+                concurrency.count(count)
 
             def run(
                 stop: threading.Event = stop, on_bytes: Callable[[int], None] = on_bytes
@@ -729,6 +738,7 @@ class UploadJob:
                         stop=stop,
                         on_bytes=on_bytes,
                         priority=(self.cp.position, number),
+                        chunk=chunk_for(concurrency.parts),
                     )
                     return call(reader)
                 finally:
@@ -763,6 +773,10 @@ class UploadJob:
                     raise
                 await self._renew_sts(exc.code or "refused by OSS", generation)
             except retry_on as exc:
+                if exc.status in THROTTLING_STATUSES:
+                    self.ctx.concurrency.throttled()
+                elif isinstance(exc, OssTransientError):
+                    self.ctx.concurrency.failed()
                 tries += 1
                 if tries >= max(1, self.ctx.settings.max_retries):
                     raise
@@ -812,7 +826,9 @@ class UploadJob:
                 await self._fetch_sts("cancelling")
             if self._target is None:
                 assert self._box is not None
-                self._target = OssTarget(self._box, self.cp.bucket, self.cp.object)
+                self._target = OssTarget(
+                    self._box, self.cp.bucket, self.cp.object, session=self.ctx.oss_session
+                )
             target = self._target
             await self._oss(lambda: target.abort(upload_id))
         except YoukuTuiError as exc:
@@ -826,9 +842,7 @@ class UploadJob:
 
     def close(self) -> None:
         """Let go of the OSS connections and of the lock (another process may resume it)."""
-        if self._target is not None:
-            self._target.close()
-            self._target = None
+        self._target = None  # its connections stay in the engine's session
         if self.lock is not None:
             self.lock.release()
             self.lock = None

@@ -38,6 +38,10 @@ class AsyncSlots:
     def used(self) -> int:
         return self._used
 
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
     def set_capacity(self, capacity: int) -> None:
         self._capacity = max(1, capacity)
         self._wake()

@@ -4,9 +4,11 @@ Runs on an asyncio event loop (the Textual app's, or ``asyncio.run`` in the CLI)
 (hashing, oss2 calls) runs in threads; events are delivered to ``sink`` on the loop thread.
 
 Scheduling: uploads start in queue order while fewer than ``max_uploads`` run; parts of all
-uploads share ``max_parts`` slots and one bandwidth cap. All three change live
-(:meth:`UploadEngine.set_limits`). A ticker reports progress at most 4 times a second per
-upload, and only when it changed.
+uploads share one set of part slots (first in, first out) and one bandwidth cap. The slots
+number ``max_parts``, or adapt to the path when it is 0 (:mod:`~youku_tui.engine.concurrency`),
+never more than ``max_connections``; all OSS calls share one connection pool of that size.
+Uploads, parts and the cap change live (:meth:`UploadEngine.set_limits`). A ticker reports
+progress at most 4 times a second per upload, and only when it changed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from youku_tui.engine.checkpoint import (
     CheckpointStore,
     FileIdentity,
 )
+from youku_tui.engine.concurrency import ConcurrencyControl
+from youku_tui.engine.connections import oss_session
 from youku_tui.engine.events import (
     EngineEvent,
     EventSink,
@@ -57,7 +61,7 @@ log = logging.getLogger(__name__)
 S = UploadState
 TICK = 0.25  # seconds between progress reports (<= 4 Hz per upload)
 SPEED_SMOOTHING = 0.3  # weight of the newest sample in the speed average
-MAX_THREADS = 64  # oss2 and hashing threads; parts at once are limited by the part slots
+SPARE_THREADS = 8  # beside one per part in flight: hashing, ListParts, Complete...
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,14 +136,19 @@ class UploadEngine:
         self._jobs: dict[str, UploadJob] = {}
         self._order: list[str] = []
         self._marks: dict[str, _ProgressMark] = {}
+        ceiling = max(1, settings.max_connections)
+        # Threads are started on demand: the pool only bounds them (one per part in flight).
         self._executor = ThreadPoolExecutor(
-            max_workers=max(MAX_THREADS, settings.max_parts + 4), thread_name_prefix="youku-io"
+            max_workers=ceiling + SPARE_THREADS, thread_name_prefix="youku-io"
         )
+        slots = AsyncSlots(1)
         self._ctx = EngineContext(
             client=client,
             store=self._store,
             settings=settings,
-            part_slots=AsyncSlots(settings.max_parts),
+            part_slots=slots,
+            concurrency=ConcurrencyControl(slots, ceiling=ceiling, fixed=settings.max_parts),
+            oss_session=oss_session(ceiling),
             bandwidth=Bandwidth(settings.bandwidth),
             executor=self._executor,
             emit=self._emit,
@@ -159,6 +168,11 @@ class UploadEngine:
     @property
     def settings(self) -> EngineSettings:
         return self._ctx.settings
+
+    @property
+    def parts_in_flight_limit(self) -> int:
+        """Parts allowed in flight now (``max_parts``, or what the path rewards when 0)."""
+        return self._ctx.concurrency.parts
 
     # --- lifetime -------------------------------------------------------------------------
 
@@ -196,6 +210,7 @@ class UploadEngine:
         self._client.remove_tokens_listener(self._on_tokens)
         # Part threads of a paused upload stop within one chunk; do not wait for them.
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._ctx.oss_session.session.close()
 
     # --- adding -------------------------------------------------------------------------
 
@@ -390,9 +405,10 @@ class UploadEngine:
         settings = self._ctx.settings
         if max_uploads is not None:
             settings = replace(settings, max_uploads=max(1, max_uploads))
-        if max_parts is not None:
-            settings = replace(settings, max_parts=max(1, max_parts))
-            self._ctx.part_slots.set_capacity(settings.max_parts)
+        if max_parts is not None:  # 0: adapt to the path
+            concurrency = self._ctx.concurrency
+            concurrency.set_fixed(max_parts)
+            settings = replace(settings, max_parts=concurrency.fixed)
         if bandwidth is not None:
             settings = replace(settings, bandwidth=max(0, bandwidth))
             self._ctx.bandwidth.set_rate(settings.bandwidth)
@@ -518,6 +534,7 @@ class UploadEngine:
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(TICK)
+            self._ctx.concurrency.tick()
             self._report_progress()
 
     def _report_progress(self, force: bool = False) -> None:

@@ -1,8 +1,12 @@
 """How a file is cut into OSS parts.
 
-OSS wants parts of at least 100 KiB (except the last) and at most 10,000 of them. We start from
-a part size that keeps many parts in flight without much memory (we stream, so memory does not
-grow with it) and grow it in MiB steps until the file fits in 10,000 parts.
+OSS wants parts of at least 100 KiB (except the last) and at most 10,000 of them. On a long,
+lossy path each connection carries little, so many parts must be in flight at once, and a file
+must have several parts per connection or the last ones finish alone. The chosen size gives a
+file about ``PARTS_PER_CONNECTION`` parts for each connection the engine may open (never under
+``MIN_AUTO_PART_SIZE``: a part costs a round trip of its own), at most ``DEFAULT_PART_SIZE``
+unless the file needs bigger parts to fit in 10,000. We stream, so memory does not grow with the
+part size. The size is kept in the checkpoint, so a resumed upload keeps its plan.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ GIB = 1024 * MIB
 MIN_PART_SIZE = 100 * KIB
 MAX_PART_SIZE = 5 * GIB  # OSS's limit for one part
 MAX_PARTS = 10_000
-DEFAULT_PART_SIZE = 10 * MIB  # oss2.resumable_upload's default too, so benchmarks compare
+DEFAULT_PART_SIZE = 10 * MIB  # the largest chosen size unless 10,000 parts need more
+MIN_AUTO_PART_SIZE = 256 * KIB  # a part costs a round trip: smaller ones waste the path
+PARTS_PER_CONNECTION = 4  # so the file's last parts do not leave most connections idle
+AUTO_GRAIN = 64 * KIB  # chosen sizes are whole multiples of this
+DEFAULT_CONNECTIONS = 256  # the engine's default ceiling of parts in flight (see config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +48,27 @@ class PartPlan:
         return offset, min(self.part_size, self.file_size - offset)
 
 
-def choose_part_size(file_size: int, preferred: int = 0) -> int:
-    """The part size for ``file_size``: ``preferred`` (or the default), grown to fit 10,000."""
-    size = min(max(preferred or DEFAULT_PART_SIZE, MIN_PART_SIZE), MAX_PART_SIZE)
+def choose_part_size(file_size: int, preferred: int = 0, connections: int = 0) -> int:
+    """The part size for ``file_size``: ``preferred`` if given, else chosen for the file and up
+    to ``connections`` parts in flight; grown in any case to fit 10,000 parts."""
+    if preferred:
+        size = min(max(preferred, MIN_PART_SIZE), MAX_PART_SIZE)
+    else:
+        wanted = -(-file_size // (PARTS_PER_CONNECTION * (connections or DEFAULT_CONNECTIONS)))
+        size = min(DEFAULT_PART_SIZE, max(MIN_AUTO_PART_SIZE, _round_up(wanted, AUTO_GRAIN)))
     if file_size > size * MAX_PARTS:
         # Round up to whole MiB so the plan is easy to read in a checkpoint.
-        needed = -(-file_size // MAX_PARTS)
-        size = -(-needed // MIB) * MIB
+        size = _round_up(-(-file_size // MAX_PARTS), MIB)
     return size
 
 
-def plan_parts(file_size: int, preferred: int = 0) -> PartPlan:
+def _round_up(value: int, grain: int) -> int:
+    return -(-value // grain) * grain
+
+
+def plan_parts(file_size: int, preferred: int = 0, connections: int = 0) -> PartPlan:
     if file_size <= 0:
         raise ValueError("an empty file cannot be uploaded")
-    return PartPlan(file_size=file_size, part_size=choose_part_size(file_size, preferred))
+    return PartPlan(
+        file_size=file_size, part_size=choose_part_size(file_size, preferred, connections)
+    )

@@ -38,6 +38,8 @@ from youku_tui.errors import (
 )
 
 READ_CHUNK = 1024 * 1024  # bytes per read/send: big enough for speed, small for pause latency
+MIN_CHUNK = 64 * 1024
+CHUNK_BUDGET = 16 * 1024 * 1024  # chunks held by all parts in flight together (memory)
 LIMITED_CHUNK = 128 * 1024  # smaller under a bandwidth cap, so the rate is smooth
 CREDENTIAL_CODES = frozenset({"SecurityTokenExpired", "InvalidAccessKeyId", "InvalidSecurityToken"})
 INTEGRITY_CODES = frozenset({"InvalidDigest", "BadDigest", "InvalidPart", "InvalidPartOrder"})
@@ -90,8 +92,10 @@ class SliceReader:
         stop: threading.Event,
         on_bytes: Callable[[int], None],
         priority: tuple[int, ...] = (),
+        chunk: int = READ_CHUNK,
     ) -> None:
         self._fd = fd
+        self._chunk = chunk
         self._priority = priority  # who gets a capped bandwidth first: (queue position, part)
         self._offset = offset
         self._size = size
@@ -110,7 +114,7 @@ class SliceReader:
         while position < end:
             if self._stop.is_set():
                 raise TransferStopped
-            chunk = LIMITED_CHUNK if self._bandwidth.rate else READ_CHUNK
+            chunk = min(LIMITED_CHUNK, self._chunk) if self._bandwidth.rate else self._chunk
             try:
                 data = os.pread(self._fd, min(chunk, end - position), position)
             except OSError as exc:
@@ -126,6 +130,11 @@ class SliceReader:
             position += len(data)
             self.sent += len(data)
             self._on_bytes(len(data))
+
+
+def chunk_for(parts_in_flight: int) -> int:
+    """Bytes per read and send when that many parts are in flight: memory stays bounded."""
+    return max(MIN_CHUNK, min(READ_CHUNK, CHUNK_BUDGET // max(1, parts_in_flight)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +180,14 @@ def _short(exc: object) -> str:
 
 
 class OssTarget:
-    """One object in one bucket, reached with the credentials in ``box``."""
+    """One object in one bucket, reached with the credentials in ``box`` over ``session``
+    (the engine's: its connections outlive this target)."""
 
-    def __init__(self, box: StsBox, bucket: str, key: str, *, pool_size: int = 16) -> None:
+    def __init__(self, box: StsBox, bucket: str, key: str, *, session: oss2.Session) -> None:
         self.box = box
         self.bucket_name = bucket
         self.key = key
-        self._session = oss2.Session(pool_size=pool_size)
+        self._session = session
         self._auth = oss2.ProviderAuth(box)
         self._lock = threading.Lock()
         self._bucket: oss2.Bucket | None = None
@@ -199,9 +209,6 @@ class OssTarget:
                 )
                 self._endpoint = endpoint
             return self._bucket
-
-    def close(self) -> None:
-        self._session.session.close()
 
     # --- calls ----------------------------------------------------------------------------
 
