@@ -108,13 +108,19 @@ def bench_md5(path: Path) -> None:
 
 
 @contextmanager
-def sandbox_process(data_dir: Path) -> Iterator[dict[str, str]]:
+def sandbox_process(
+    data_dir: Path, *, prefix: tuple[str, ...] = (), host: str = "127.0.0.1"
+) -> Iterator[dict[str, str]]:
+    """A sandbox in its own process (run under ``prefix``, e.g. ``ip netns exec``); its env."""
     shutil.rmtree(data_dir, ignore_errors=True)
+    command = [*prefix, sys.executable, "-m", "youku_tui", "sandbox", "--host", host]
+    command += ["--data", str(data_dir), "--print-env"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "youku_tui", "sandbox", "--data", str(data_dir), "--print-env"],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        cwd=ROOT,
     )
     env: dict[str, str] = {}
     assert process.stdout is not None

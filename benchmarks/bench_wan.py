@@ -42,10 +42,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench_engine import make_file, sandbox_process  # run as a script: benchmarks/ is on the path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench-data" / "wan"
@@ -95,28 +97,8 @@ def shaped_link(delay_ms: int, loss: float) -> Iterator[None]:
                     print(f"    wanem: {line.strip()}")
 
 
-@contextmanager
-def sandbox_in_namespace(data_dir: Path) -> Iterator[dict[str, str]]:
-    shutil.rmtree(data_dir, ignore_errors=True)
-    command = ["ip", "netns", "exec", "wan", sys.executable, "-m", "youku_tui", "sandbox"]
-    command += ["--host", SERVER, "--data", str(data_dir), "--print-env"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT
-    )
-    env: dict[str, str] = {}
-    assert process.stdout is not None
-    while len(env) < 4:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError("the sandbox did not start in the namespace")
-        name, _, value = line.removeprefix("export ").strip().partition("=")
-        env[name] = value.strip("'")
-    try:
-        yield env
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(data_dir, ignore_errors=True)
+def sandbox_in_namespace(data_dir: Path) -> AbstractContextManager[dict[str, str]]:
+    return sandbox_process(data_dir, prefix=("ip", "netns", "exec", "wan"), host=SERVER)
 
 
 # --- the clients, each in a child process ------------------------------------------------------
@@ -264,16 +246,6 @@ def child_oss2(spec: dict[str, Any]) -> None:
 
 
 # --- the run ---------------------------------------------------------------------------------
-
-
-def make_file(path: Path, size_mb: int) -> Path:
-    if path.exists() and path.stat().st_size == size_mb * MIB:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        for _ in range(size_mb):
-            handle.write(os.urandom(MIB))
-    return path
 
 
 def label(client: str) -> str:
