@@ -39,7 +39,7 @@ from youku_tui.errors import (
 
 READ_CHUNK = 1024 * 1024  # bytes per read/send: big enough for speed, small for pause latency
 MIN_CHUNK = 64 * 1024
-CHUNK_BUDGET = 16 * 1024 * 1024  # chunks held by all parts in flight together (memory)
+CHUNK_BUDGET = 8 * 1024 * 1024  # chunks held by all parts in flight together (memory)
 LIMITED_CHUNK = 128 * 1024  # smaller under a bandwidth cap, so the rate is smooth
 CREDENTIAL_CODES = frozenset({"SecurityTokenExpired", "InvalidAccessKeyId", "InvalidSecurityToken"})
 INTEGRITY_CODES = frozenset({"InvalidDigest", "BadDigest", "InvalidPart", "InvalidPartOrder"})
