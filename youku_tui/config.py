@@ -1,4 +1,11 @@
-"""Configuration: one TOML file, read with tomllib, validated strictly, written atomically.
+"""Configuration: one TOML file, read with tomllib into typed values, written atomically.
+
+Loading checks every key against the dataclasses below: unknown keys, wrong types, choices
+outside their enum and sizes that do not parse are refused with a :class:`ConfigError` naming
+the key. Sizes are written as in the CLI (``bandwidth = "5MB"``, see :mod:`youku_tui.units`).
+Saving from the app (:func:`update_config`) edits only what changed, with tomlkit, so the
+user's comments and layout survive. Binding ids under ``[keys]`` belong to the TUI, which
+checks them when it loads the keymap (this module stays headless).
 
 ``$XDG_CONFIG_HOME/youku-tui/config.toml`` holds the client id and tokens, so it is written
 with mode 0600. Environment variables ``YOUKU_API_BASE``, ``YOUKU_CLIENT_ID``,
@@ -13,17 +20,23 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 import tomli_w
+import tomlkit
+import tomlkit.container
+import tomlkit.items
 
 from youku_tui import paths
 from youku_tui.engine.parts import DEFAULT_CONNECTIONS
 from youku_tui.errors import ConfigError
 from youku_tui.fsutil import atomic_write
+from youku_tui.metadata import CopyrightType, PublicType
+from youku_tui.units import SIZE_EXAMPLES, parse_size
 
 DEFAULT_API_BASE = "https://api.youku.com"
 ENV_API_BASE = "YOUKU_API_BASE"
@@ -47,13 +60,20 @@ class Credentials:
         return bool(self.client_id and self.access_token)
 
 
+class ByteSize:
+    """Marks an ``int`` field that the file may also give as a size string (``"5MB"``)."""
+
+
+Bytes = Annotated[int, ByteSize]
+
+
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     max_uploads: int = 3  # uploads at once
     max_parts: int = 0  # parts in flight, across all uploads; 0 = as many as the path rewards
     max_connections: int = DEFAULT_CONNECTIONS  # ceiling of parts in flight (and connections)
-    bandwidth: int = 0  # bytes per second across all uploads; 0 = no cap
-    part_size: int = 0  # bytes; 0 = chosen from the file size
+    bandwidth: Bytes = 0  # bytes per second across all uploads; 0 = no cap
+    part_size: Bytes = 0  # bytes; 0 = chosen from the file size
     sts_margin: float = 300.0  # renew STS credentials this many seconds before they expire
     max_retries: int = 6  # per API call and per part
 
@@ -79,8 +99,8 @@ class MetadataDefaults:
     tags: tuple[str, ...] = ()
     description: str = ""
     category: str = "Other"
-    copyright_type: str = "original"
-    public_type: str = "all"
+    copyright_type: CopyrightType = CopyrightType.ORIGINAL
+    public_type: PublicType = PublicType.ALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,19 +143,30 @@ def _section(cls: type[_T], data: object, where: str) -> _T:
     """Build dataclass ``cls`` from a TOML table, refusing unknown keys and wrong types."""
     if not isinstance(data, dict):
         raise ConfigError(f"[{where}] must be a table")
-    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    known = get_type_hints(cls, include_extras=True)
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"unknown key {where}.{unknown[0]} (known: {', '.join(sorted(known))})")
-    defaults = cls()
-    values: dict[str, Any] = {}
-    for name, raw in data.items():
-        values[name] = _coerce(raw, type(getattr(defaults, name)), f"{where}.{name}")
+    values = {name: _coerce(raw, known[name], f"{where}.{name}") for name, raw in data.items()}
     return cls(**values)
 
 
-def _coerce(value: object, expected: type, key: str) -> Any:
-    if expected is tuple:
+def _coerce(value: object, expected: Any, key: str) -> Any:
+    """``value`` as the field type ``expected``, or a :class:`ConfigError` naming ``key``."""
+    if get_origin(expected) is Annotated:
+        base, *marks = get_args(expected)
+        if ByteSize in marks and isinstance(value, str):
+            try:
+                return parse_size(value)
+            except ValueError:
+                raise ConfigError(f"{key} = {value!r} is not a size ({SIZE_EXAMPLES})") from None
+        expected = base
+    if isinstance(expected, type) and issubclass(expected, Enum):
+        choices = [member.value for member in expected]
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+        return expected(value)
+    if get_origin(expected) is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key} must be a list of strings")
         return tuple(value)
@@ -169,7 +200,7 @@ def parse_config(text: str, source: str = "config") -> Config:
         raise ConfigError("[presets] must be a table of tables")
     keys = data.get("keys", {})
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
-        raise ConfigError('[keys] maps binding ids to key names, e.g. pause = "p"')
+        raise ConfigError('[keys] maps binding ids to key names, e.g. "dashboard.pause" = "z"')
     return Config(
         api_base=check_api_base(api_base),
         credentials=_section(Credentials, youku, "youku"),
@@ -228,25 +259,20 @@ def apply_env(config: Config, environ: Mapping[str, str] | None = None) -> Confi
 def load_config(path: Path | None = None, *, use_env: bool = True) -> Config:
     """Read the config file (missing file = defaults), then the environment overrides."""
     path = path or paths.config_file()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        config = Config()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
-    else:
-        config = parse_config(text, str(path))
+    text = _read(path)
+    config = Config() if text is None else parse_config(text, str(path))
     return apply_env(config) if use_env else config
 
 
-def config_to_toml(config: Config) -> str:
+def config_to_dict(config: Config) -> dict[str, Any]:
+    """The config as plain TOML values (enums as their strings, tuples as lists)."""
+
     def table(obj: object) -> dict[str, Any]:
         data = dataclasses.asdict(obj)  # type: ignore[call-overload]
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+        return {k: _plain(v) for k, v in data.items()}
 
-    youku = {"api_base": config.api_base, **table(config.credentials)}
     doc: dict[str, Any] = {
-        "youku": youku,
+        "youku": {"api_base": config.api_base, **table(config.credentials)},
         "engine": table(config.engine),
         "tui": table(config.tui),
         "defaults": table(config.defaults),
@@ -255,7 +281,19 @@ def config_to_toml(config: Config) -> str:
         doc["presets"] = {name: table(p) for name, p in config.presets.items()}
     if config.keys:
         doc["keys"] = dict(config.keys)
-    return tomli_w.dumps(doc)
+    return doc
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def config_to_toml(config: Config) -> str:
+    return tomli_w.dumps(config_to_dict(config))
 
 
 def save_config(config: Config, path: Path | None = None) -> Path:
@@ -269,9 +307,49 @@ def update_config(path: Path | None = None, **changes: Any) -> Config:
     """Load the file *without* env overrides, change top-level fields, save it back.
 
     Env overrides are left out so that a token given in the environment is not written to disk
-    as a side effect of, say, choosing a theme.
+    as a side effect of, say, choosing a theme. Only the values that changed are written, into
+    the file as the user laid it out: comments, order and untouched values stay as they were.
     """
-    current = load_config(path, use_env=False)
+    path = path or paths.config_file()
+    text = _read(path)
+    current = Config() if text is None else parse_config(text, str(path))
     updated = replace(current, **changes)
-    save_config(updated, path)
+    doc = tomlkit.document() if text is None else tomlkit.parse(text)
+    _apply_changes(doc, config_to_dict(current), config_to_dict(updated))
+    atomic_write(path, tomlkit.dumps(doc).encode("utf-8"), mode=0o600)
     return updated
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+_Table = tomlkit.container.Container | tomlkit.items.Table | tomlkit.items.InlineTable
+
+
+def _apply_changes(doc: _Table, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Write into ``doc`` the leaves where ``new`` differs from ``old``; drop removed entries.
+
+    A table is created only when a value under it changed, so saving one preset into a file
+    that has no ``[engine]`` table does not add one full of defaults.
+    """
+    for key in old.keys() - new.keys():
+        if key in doc:
+            del doc[key]
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, dict):
+            if key not in doc:
+                if value == before:
+                    continue
+                doc[key] = tomlkit.table(is_super_table=key == "presets")
+            child = doc[key]
+            assert isinstance(child, tomlkit.items.Table | tomlkit.items.InlineTable)
+            _apply_changes(child, before if isinstance(before, dict) else {}, value)
+        elif value != before:
+            doc[key] = value

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from youku_tui import paths
+from youku_tui.cli.main import build_parser
 from youku_tui.config import (
     Config,
     Credentials,
+    TuiSettings,
     apply_env,
     load_config,
     parse_config,
@@ -16,6 +19,8 @@ from youku_tui.config import (
     update_config,
 )
 from youku_tui.errors import ConfigError
+from youku_tui.metadata import CopyrightType, PublicType
+from youku_tui.units import MIB
 
 
 def test_missing_file_gives_defaults() -> None:
@@ -68,6 +73,11 @@ def test_update_does_not_write_env_tokens(monkeypatch: pytest.MonkeyPatch) -> No
         ("[defaults]\ntags = 'a,b'\n", "defaults.tags must be a list of strings"),
         ("[youku]\napi_base = 'http://api.youku.com'\n", "only for loopback"),
         ("[keys]\npause = 3\n", "[keys]"),
+        ("[defaults]\npublic_type = 'friends'\n", "defaults.public_type must be one of"),
+        ("[presets.x]\ncopyright_type = 'mine'\n", "presets.x.copyright_type must be one of"),
+        ("[engine]\nbandwidth = '5 parsecs'\n", "engine.bandwidth = '5 parsecs' is not a size"),
+        ("[engine]\nbandwidth = '-5MB'\n", "engine.bandwidth"),
+        ("[engine]\npart_size = true\n", "engine.part_size must be int"),
     ],
 )
 def test_strict_validation_names_the_key(text: str, message: str) -> None:
@@ -88,3 +98,64 @@ def test_credentials_repr_hides_tokens() -> None:
     creds = Credentials("cid", "tok-secret", "ref-secret")
     assert "tok-secret" not in repr(creds) and "ref-secret" not in repr(creds)
     assert "tok-secret" not in repr(apply_env(Config(credentials=creds), {}))
+
+
+def test_choices_load_as_enums() -> None:
+    config = parse_config("[defaults]\npublic_type = 'friend'\ncopyright_type = 'reproduced'\n")
+    assert config.defaults.public_type is PublicType.FRIEND
+    assert config.defaults.copyright_type is CopyrightType.REPRODUCED
+
+
+@pytest.mark.parametrize("size", ["5MB", "5M", "5MiB", "5 mib", "5120K"])
+def test_sizes_in_the_config_read_as_in_the_cli(size: str) -> None:
+    config = parse_config(f"[engine]\nbandwidth = {size!r}\npart_size = '16MB'\n")
+    args = build_parser().parse_args(["upload", "x.mp4", "--bandwidth", size])
+    assert config.engine.bandwidth == args.bandwidth == 5 * MIB
+    assert config.engine.part_size == 16 * MIB
+    assert parse_config("[engine]\nbandwidth = 1000\n").engine.bandwidth == 1000
+
+
+USER_FILE = """\
+# my youku-tui settings
+[engine]
+bandwidth = "5MB"  # evenings only
+max_uploads = 2
+
+[presets.trip]
+# for the summer
+title = "Trip {index}"
+tags = ["trip", "vlog"]
+"""
+
+
+def test_saving_from_the_app_keeps_comments_and_layout(isolated_dirs: Path) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(USER_FILE)
+    current = load_config(use_env=False)
+    presets = {**current.presets, "work": replace(current.defaults, title="Work {stem}")}
+    updated = update_config(presets=presets)
+    text = path.read_text()
+    assert text.startswith(USER_FILE)  # every line the user wrote, untouched
+    assert "[presets.work]" in text and "Work {stem}" in text
+    assert "[tui]" not in text and "[youku]" not in text  # no tables of defaults added
+    assert load_config(use_env=False) == updated
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_saving_changes_only_what_changed(isolated_dirs: Path) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(USER_FILE)
+    current = load_config(use_env=False)
+    update_config(engine=replace(current.engine, max_uploads=4), presets={})
+    text = path.read_text()
+    assert 'bandwidth = "5MB"  # evenings only' in text and "max_uploads = 4" in text
+    assert "trip" not in text
+    assert load_config(use_env=False).engine.bandwidth == 5 * MIB
+
+
+def test_update_without_a_file_writes_only_what_was_set(isolated_dirs: Path) -> None:
+    update_config(tui=replace(TuiSettings(), theme="youku-light"))
+    text = paths.config_file().read_text()
+    assert text.strip() == '[tui]\ntheme = "youku-light"'

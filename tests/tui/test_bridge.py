@@ -11,7 +11,8 @@ from youku_tui.engine.events import (
 )
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.bridge import EngineBridge
-from youku_tui.tui.format import bar, human_duration, human_size, parse_size
+from youku_tui.tui.format import bar, human_duration
+from youku_tui.units import format_size, parse_size
 
 
 def test_a_flood_of_progress_keeps_only_the_latest_per_upload() -> None:
@@ -54,8 +55,8 @@ def test_not_logged_in_is_noticed() -> None:
 
 
 def test_formatters() -> None:
-    assert human_size(0) == "0 B"
-    assert human_size(1536) == "1.5 KB"
+    assert format_size(0) == "0 B"
+    assert format_size(1536) == "1.5 KiB"
     assert human_duration(3725) == "1h02m"
     assert human_duration(None) == "-"
     assert parse_size("2MB") == 2 * 1024 * 1024

@@ -45,7 +45,7 @@ async def test_filters_picks_and_totals(make_app: AppFactory, video_folder: Path
         await pilot.press("down", "space")
         assert list(app.picked) == [video_folder / "beach-day.mp4"]
         picked_line = str(screen.query_one("#picked").render())
-        assert "picked: 1 files, 302.7 KB" in picked_line
+        assert "picked: 1 files, 302.7 KiB" in picked_line
 
 
 async def test_typed_path_jumps_and_backspace_goes_up(

@@ -110,5 +110,5 @@ async def test_browser_columns_line_up_with_a_cjk_name(
         }
         cjk, ascii_line = lines[CJK_NAME], lines["beach.mp4"]
         assert cells(cjk) == cells(ascii_line) == file_list.scrollable_content_region.width
-        assert cjk.rstrip().endswith(ascii_line.rstrip()[-len("2.0 KB") :])  # size column whole
-        assert cells(cjk[: cjk.index("2.0 KB")]) == ascii_line.index("2.0 KB")
+        assert cjk.rstrip().endswith(ascii_line.rstrip()[-len("2.0 KiB") :])  # size column whole
+        assert cells(cjk[: cjk.index("2.0 KiB")]) == ascii_line.index("2.0 KiB")

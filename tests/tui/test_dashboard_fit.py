@@ -67,8 +67,8 @@ def test_header_stats_choose_a_wording_that_fits() -> None:
     )
     wide = totals.text(200).splitlines()[1]
     assert "showing failed" in wide and " of " in wide
-    narrow = totals.text(61).splitlines()[1]
-    assert narrow.endswith("showing failed") and "cap 4.8 MB/s" in narrow
+    narrow = totals.text(63).splitlines()[1]
+    assert narrow.endswith("showing failed") and "cap 4.8 MiB/s" in narrow
 
 
 async def test_dashboard_rows_at_80_columns_end_with_whole_words(make_app: AppFactory) -> None:

@@ -49,9 +49,31 @@ async def test_keys_remapped_from_the_config(make_app: AppFactory) -> None:
     app = make_app(engine=engine, config=make_config(keys={"dashboard.pause": "z"}))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("z")
+        await pilot.pause()
+        assert engine.calls.count(("pause", "u1")) == 1
         await pilot.press("p")  # no longer bound
         await pilot.pause()
     assert engine.calls.count(("pause", "u1")) == 1
+
+
+async def test_unknown_key_ids_are_warned_with_the_valid_ones(make_app: AppFactory) -> None:
+    app = make_app(config=make_config(keys={"pause": "z", "dashboard.retry": "t"}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        warnings = [n.message for n in app._notifications if n.severity == "warning"]
+    assert len(warnings) == 1
+    assert "'pause' is not a binding id (did you mean 'dashboard.pause'?)" in warnings[0]
+    assert "dashboard.retry" in warnings[0] and "form.start" in warnings[0]
+
+
+async def test_help_shows_each_binding_id(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        for binding_id in ("dashboard.pause", "dashboard.bandwidth", "app.help"):
+            assert binding_id in app.screen.table
 
 
 async def test_cancel_asks_and_esc_or_enter_mean_no(make_app: AppFactory) -> None:
@@ -173,5 +195,5 @@ def test_row_model_shows_error_code_and_eta() -> None:
     failed = build_row(snaps["u4"], speed=0)
     assert failed.error == "Expired upload token [120010223]"
     running = build_row(snaps["u1"], speed=1024 * 1024)
-    assert running.eta == "4m10s" and running.speed == "1.0 MB/s"
+    assert running.eta == "4m10s" and running.speed == "1.0 MiB/s"
     assert build_row(snaps["u3"], speed=0).percent == "100.0%"

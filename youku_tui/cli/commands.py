@@ -58,7 +58,7 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         "--bandwidth",
         type=_parse_size,
         metavar="RATE",
-        help="cap on bytes per second for all uploads, e.g. 5MB (0 = no cap)",
+        help="cap on bytes per second for all uploads, e.g. 5MB = 5 MiB/s (0 = no cap)",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
@@ -174,18 +174,12 @@ def add_login_parser(sub: Any) -> None:
 
 
 def _parse_size(text: str) -> int:
-    units = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2}
-    units |= {"MIB": 1024**2, "G": 1024**3, "GB": 1024**3, "GIB": 1024**3}
-    cleaned = text.strip().upper().replace(" ", "")
-    number = cleaned.rstrip("BKMGI")
-    unit = cleaned[len(number) :]
+    from youku_tui.units import parse_size
+
     try:
-        value = float(number) * units[unit]
-    except (ValueError, KeyError):
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512K, 16MB, 1G)") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("a size cannot be negative")
-    return int(value)
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # --- shared plumbing ----------------------------------------------------------------------
@@ -545,11 +539,11 @@ def _list(args: argparse.Namespace) -> int:
     import shutil
 
     from youku_tui import paths
-    from youku_tui.cli.progress import human_bytes
     from youku_tui.engine.checkpoint import CheckpointStore
     from youku_tui.engine.ids import short_id
     from youku_tui.textsafe import json_safe, safe_text
     from youku_tui.textwidth import fit
+    from youku_tui.units import format_size
 
     store = CheckpointStore(paths.uploads_dir(args.sandbox))
     checkpoints, problems = store.load_all()
@@ -586,7 +580,7 @@ def _list(args: argparse.Namespace) -> int:
             percent = 100 * stored / cp.size if cp.size else 0
             state = "running" if in_use else str(cp.state)
             figures = (
-                f"{short_id(cp.upload_id)}  {state:<9} {percent:5.1f}% {human_bytes(cp.size):>10}"
+                f"{short_id(cp.upload_id)}  {state:<9} {percent:5.1f}% {format_size(cp.size):>10}"
             )
             line = f"{figures}  {safe_text(cp.title)}  ({safe_text(str(cp.path))})"
             print(fit(line, width).rstrip() if sys.stdout.isatty() else line)

@@ -39,6 +39,7 @@ from youku_tui.engine.events import (
 from youku_tui.engine.states import UploadState
 from youku_tui.textsafe import json_safe
 from youku_tui.textwidth import cells, fit, printable
+from youku_tui.units import format_size, format_speed
 
 if TYPE_CHECKING:
     from youku_tui.engine.manager import UploadSnapshot
@@ -79,15 +80,6 @@ class JsonLines:
                 self._stream.flush()
             except (BrokenPipeError, ValueError):
                 self._broken = True
-
-
-def human_bytes(count: float) -> str:
-    """Binary sizes with their IEC names (``1.5 MiB``), the CLI's one convention."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"  # pragma: no cover - the loop always returns
 
 
 def human_eta(seconds: float) -> str:
@@ -141,7 +133,7 @@ def detail(row: Row, waiting_for_bandwidth: bool = False) -> str:
     if row.state in _QUIET_STATES:
         return row.state
     if row.state == "hashing" or row.phase == "hashing":
-        speed = f" {human_bytes(row.speed)}/s" if row.speed else ""
+        speed = f" {format_speed(row.speed)}" if row.speed else ""
         return f"hashing {row.fraction * 100:.0f}%{speed}"
     if row.state in ("creating", "committing"):
         return row.state
@@ -150,7 +142,7 @@ def detail(row: Row, waiting_for_bandwidth: bool = False) -> str:
         return f"{percent} waiting for bandwidth (cap)"
     if not row.speed:
         return f"{percent} stalled" if row.done or row.in_flight else f"{percent} starting"
-    return f"{percent} {human_bytes(row.speed) + '/s':>11} {row.eta()}".rstrip()
+    return f"{percent} {format_speed(row.speed):>11} {row.eta()}".rstrip()
 
 
 class TerminalBoard:
@@ -287,7 +279,7 @@ class TerminalBoard:
         figures = detail(row, self._waits_for_bandwidth(row, True))
         if row.phase == "uploading":
             figures += (
-                f" ({human_bytes(row.done)} of {human_bytes(row.size)} confirmed"
+                f" ({format_size(row.done)} of {format_size(row.size)} confirmed"
                 + (f", part {row.parts_done}/{row.parts_total}" if row.parts_total else "")
                 + ")"
             )

@@ -42,6 +42,7 @@ from youku_tui.errors import ConfigError, YoukuTuiError
 from youku_tui.metadata import VideoMetadata
 from youku_tui.tui.attention import notification_sequence
 from youku_tui.tui.bridge import EngineBridge, EngineControls
+from youku_tui.tui.keymap import binding_ids, keymap_problems
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.confirm import ConfirmScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
@@ -137,6 +138,8 @@ class YoukuApp(App[str]):
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(dict(self.config.keys))
+            for message in keymap_problems(self.config.keys, binding_ids()):
+                self.notify(message, severity="warning", timeout=10)
         for problem in self.theme_problems:
             self.notify(str(problem), severity="warning", timeout=8)
         if self.config.tui.theme not in self.available_themes:

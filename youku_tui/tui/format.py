@@ -1,24 +1,8 @@
-"""Small text formatters shared by the widgets (sizes, speeds, durations, bars)."""
+"""Small text formatters shared by the widgets (durations, bars; sizes are youku_tui.units')."""
 
 from __future__ import annotations
 
-_UNITS = ("B", "KB", "MB", "GB", "TB")
 _BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
-
-
-def human_size(n: float) -> str:
-    value = float(n)
-    for unit in _UNITS:
-        if abs(value) < 1024 or unit == _UNITS[-1]:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"  # pragma: no cover - loop always returns
-
-
-def human_speed(bytes_per_second: float) -> str:
-    if bytes_per_second <= 0:
-        return "-"
-    return human_size(bytes_per_second) + "/s"
 
 
 def human_duration(seconds: float | None) -> str:
@@ -32,22 +16,6 @@ def human_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
-
-
-def parse_size(text: str) -> int:
-    """``"2MB"``, ``"500k"``, ``"0"`` (no cap) -> bytes; ValueError when it is not a size."""
-    cleaned = text.strip().upper().replace(" ", "").removesuffix("/S").removesuffix("B")
-    if not cleaned:
-        raise ValueError("empty size")
-    factor = 1
-    for suffix, mult in (("K", 1024), ("M", 1024**2), ("G", 1024**3)):
-        if cleaned.endswith(suffix):
-            cleaned, factor = cleaned[:-1], mult
-            break
-    value = float(cleaned)
-    if value < 0:
-        raise ValueError("negative size")
-    return int(value * factor)
 
 
 def bar(fraction: float, width: int) -> str:

@@ -23,11 +23,11 @@ from textual.widgets import DirectoryTree, Input, Static
 from youku_tui.engine.checkpoint import CheckpointStore
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import YoukuTuiError
-from youku_tui.tui.format import human_size
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.browser.listing import Entry, Listing, list_folder, visible_entries
 from youku_tui.tui.widgets.footer import PaletteFooter
 from youku_tui.tui.widgets.inputs import SteadyInput
+from youku_tui.units import format_size
 
 if TYPE_CHECKING:
     from youku_tui.tui.app import YoukuApp
@@ -200,7 +200,7 @@ class BrowserScreen(Screen[None]):
         kind = "all files" if self.show_all else "videos"
         hidden = " +hidden" if self.show_hidden else ""
         self.query_one("#picked", Static).update(
-            f"picked: {len(picked)} files, {human_size(total)}   ·   {shown} entries "
+            f"picked: {len(picked)} files, {format_size(total)}   ·   {shown} entries "
             f"({kind}{hidden})"
         )
 

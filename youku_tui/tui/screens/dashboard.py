@@ -21,13 +21,13 @@ from youku_tui.engine.events import watch_url
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.bridge import Drained
-from youku_tui.tui.format import human_speed, parse_size
 from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats, Totals
 from youku_tui.tui.widgets.dashboard.rows import build_row
 from youku_tui.tui.widgets.dashboard.upload_list import Columns, UploadList, header_text
 from youku_tui.tui.widgets.footer import PaletteFooter
+from youku_tui.units import format_speed, parse_size
 
 if TYPE_CHECKING:
     from youku_tui.tui.app import YoukuApp
@@ -282,7 +282,7 @@ class DashboardScreen(Screen[None]):
     @work(exclusive=True, group="bandwidth")
     async def action_bandwidth(self) -> None:
         current = self.youku.limits.bandwidth
-        shown = human_speed(current) if current else "0"
+        shown = format_speed(current) if current else "0"
         answer = await self.app.push_screen_wait(
             PromptScreen("Bandwidth cap for all uploads (e.g. 2MB, 500K; 0 = no cap):", shown)
         )
@@ -294,7 +294,7 @@ class DashboardScreen(Screen[None]):
             self.notify(f"{answer!r} is not a size such as 2MB or 500K", severity="error")
             return
         self.youku.set_limits(bandwidth=value)
-        self.notify("Bandwidth: " + (human_speed(value) if value else "no cap"), timeout=2)
+        self.notify("Bandwidth: " + (format_speed(value) if value else "no cap"), timeout=2)
         self.changed()
 
     def action_pause_all(self) -> None:

@@ -28,15 +28,16 @@ def _section(node: object, screen: Screen[object]) -> str:
 
 def bindings_table(screen: Screen[object]) -> str:
     """The active bindings of ``screen`` (focused widget, screen, app) that are ours (they
-    have an ``id``, so they can be remapped), grouped by where they apply."""
-    sections: dict[str, dict[str, list[str]]] = {}
+    have an ``id``, so they can be remapped), grouped by where they apply, each with its id:
+    the name to use under ``[keys]`` in the config."""
+    sections: dict[str, dict[tuple[str, str], list[str]]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
         if not binding.description or binding.system or binding.id is None:
             continue
         rows = sections.setdefault(_section(active.node, screen), {})
         shown = format_key(screen.app.get_key_display(binding) or key)
-        keys = rows.setdefault(binding.description, [])
+        keys = rows.setdefault((binding.description, binding.id), [])
         if shown not in keys:
             keys.append(shown)
     order = ["This screen", *sorted(s for s in sections if s.startswith("In ")), "Everywhere"]
@@ -45,9 +46,11 @@ def bindings_table(screen: Screen[object]) -> str:
         if name not in sections:
             continue
         lines.append(f"[b $accent]{name}[/]")
-        for desc, keys in sections[name].items():
+        for (desc, binding_id), keys in sections[name].items():
             shown = ", ".join(keys)
-            lines.append(f"  [b]{escape(f'{shown:>16}')}[/b]  {escape(desc)}")
+            lines.append(
+                f"  [b]{escape(f'{shown:>16}')}[/b]  {escape(f'{desc:<24}')} [dim]{binding_id}[/]"
+            )
     lines.append("[b $accent]Focus[/]")
     lines.append(f"  [b]{'tab, shift+tab':>16}[/b]  next / previous pane")
     lines.append(f"  [b]{'ctrl+p':>16}[/b]  every action and theme, by name")

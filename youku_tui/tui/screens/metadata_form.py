@@ -54,8 +54,8 @@ class FormState:
     tags: str = ""
     description: str = ""
     category: str = "Other"
-    copyright_type: str = "original"
-    public_type: str = "all"
+    copyright_type: CopyrightType = CopyrightType.ORIGINAL
+    public_type: PublicType = PublicType.ALL
     thumbnail: str = ""
     deshake: bool = False
     isweb: bool = False
@@ -88,13 +88,13 @@ class FormState:
         )
 
     def template(self) -> VideoMetadata:
-        public = PublicType(self.public_type)
+        public = self.public_type
         return VideoMetadata(
             title=self.title,
             tags=split_tags(self.tags),
             description=self.description,
             category=self.category,
-            copyright_type=CopyrightType(self.copyright_type),
+            copyright_type=self.copyright_type,
             public_type=public,
             watch_password=self.watch_password if public is PublicType.PASSWORD else "",
             thumbnail=self.thumbnail,
@@ -265,7 +265,7 @@ class MetadataFormScreen(Screen[None]):
 
     def revalidate(self) -> None:
         s = self.state
-        self.query_one("#row-watch_password").display = s.public_type == PublicType.PASSWORD
+        self.query_one("#row-watch_password").display = s.public_type is PublicType.PASSWORD
         metas, problems = plan_batch(s, self.paths, self.today)
         # Field-level checks name the field; batch checks add "(for file)" per file.
         tags = split_tags(s.tags)
@@ -275,7 +275,7 @@ class MetadataFormScreen(Screen[None]):
             *[p for p in problems if p.field == "tags" and _about_own_tags(p, s)],
             *check_description(s.description),
             *check_category(s.category),
-            *check_watch_password(PublicType(s.public_type), s.watch_password),
+            *check_watch_password(s.public_type, s.watch_password),
         ]
         title_problems = [p for p in problems if p.field in {"title", "file"}]
         if not s.title.strip() and not s.overrides:
@@ -345,8 +345,11 @@ class MetadataFormScreen(Screen[None]):
             if isinstance(event.value, str):
                 self.load_preset(event.value)
             return
-        if name in {"copyright_type", "public_type"} and isinstance(event.value, str):
-            setattr(self.state, name, event.value)
+        if name == "copyright_type" and isinstance(event.value, str):
+            self.state.copyright_type = CopyrightType(event.value)
+            self.revalidate()
+        elif name == "public_type" and isinstance(event.value, str):
+            self.state.public_type = PublicType(event.value)
             self.revalidate()
 
     @on(Checkbox.Changed)

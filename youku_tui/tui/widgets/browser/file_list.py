@@ -13,9 +13,9 @@ from textual.message import Message
 from textual.strip import Strip
 
 from youku_tui.textwidth import fit
-from youku_tui.tui.format import human_size
 from youku_tui.tui.widgets.browser.listing import Entry
 from youku_tui.tui.widgets.cursor_lines import CursorLines, cursor_bindings
+from youku_tui.units import format_size
 
 SIZE_WIDTH = 10
 DATE_WIDTH = 17
@@ -124,7 +124,7 @@ class FileList(CursorLines):
             name = f"{name}  ({mark})"
         show_date = width >= 50
         name_width = width - 4 - SIZE_WIDTH - (DATE_WIDTH + 1 if show_date else 0) - 1
-        size = "" if entry.is_dir else human_size(entry.size)
+        size = "" if entry.is_dir else format_size(entry.size)
         size_cell = fit(size, SIZE_WIDTH, align="right")
         text = f"{box} {fit(name, name_width)} {size_cell}"
         if show_date:

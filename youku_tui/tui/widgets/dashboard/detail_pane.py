@@ -10,8 +10,8 @@ from textual.widgets import Static
 from youku_tui.engine.events import watch_url
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
-from youku_tui.tui.format import human_size
 from youku_tui.tui.markup import escape
+from youku_tui.units import format_size
 
 
 def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str = "") -> str:
@@ -19,7 +19,7 @@ def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str =
         return "[dim]No upload selected. Press [b]a[/b] to add files.[/dim]"
     lines = [
         f"[b]{escape(snap.title)}[/b]  {escape(snap.path)}",
-        f"state: [b]{snap.state}[/b]  size: {human_size(snap.size)}  "
+        f"state: [b]{snap.state}[/b]  size: {format_size(snap.size)}  "
         f"parts: {snap.parts_done}/{snap.parts_total}  retries: {snap.retries}",
     ]
     vid = snap.video_id or video_id

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Sparkline, Static
 
 from youku_tui.engine.states import UploadState
-from youku_tui.tui.format import human_size, human_speed
+from youku_tui.units import format_size, format_speed
 
 HISTORY_SAMPLES = 60
 
@@ -53,10 +53,10 @@ class Totals:
                 "[$error]Youku refused the login: press [b]L[/b] to log in again[/]",
                 "[$error]Not logged in: press [b]L[/b] to log in[/]",
             ]
-        cap = human_speed(self.bandwidth) if self.bandwidth else "none"
-        sizes = f"{human_size(self.bytes_done)} of {human_size(self.bytes_total)}"
-        short_sizes = f"{human_size(self.bytes_done)}/{human_size(self.bytes_total)}"
-        speed = f"[b]{human_speed(self.speed)}[/b]"
+        cap = format_speed(self.bandwidth) if self.bandwidth else "none"
+        sizes = f"{format_size(self.bytes_done)} of {format_size(self.bytes_total)}"
+        short_sizes = f"{format_size(self.bytes_done)}/{format_size(self.bytes_total)}"
+        speed = f"[b]{format_speed(self.speed)}[/b]"
         at_once = f"{self.max_uploads} at once"
         showing = f"showing {self.filter_label}"
         return [

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
-from youku_tui.tui.format import human_duration, human_speed
+from youku_tui.tui.format import human_duration
+from youku_tui.units import format_speed
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
         state=snap.state,
         phase=phase if active else "",
         fraction=fraction,
-        speed=human_speed(speed) if active else "-",
+        speed=format_speed(speed) if active else "-",
         eta=human_duration(eta),
         parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total else "-",
         retries=snap.retries,
