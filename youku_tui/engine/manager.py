@@ -47,6 +47,7 @@ from youku_tui.engine.hashing import crcmod_has_c_extension
 from youku_tui.engine.ids import new_upload_id
 from youku_tui.engine.job import EngineContext, UploadJob
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
+from youku_tui.engine.parts import plan_parts
 from youku_tui.engine.states import ACTIVE_STATES, UploadState, transition
 from youku_tui.errors import (
     CheckpointError,
@@ -224,6 +225,8 @@ class UploadEngine:
             metadata=metadata.to_record(),
             state=S.QUEUED if start else S.PAUSED,
             position=self._next_position(),
+            # Chosen now, so a resume in another process (with other settings) keeps it.
+            part_size=plan_parts(identity.size, self._ctx.settings.part_size).part_size,
         )
         job = UploadJob(checkpoint, self._ctx, watch_password=metadata.watch_password)
         job.lock = self._store.lock(upload_id)  # a fresh id: nobody else can hold it

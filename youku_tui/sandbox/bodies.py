@@ -22,6 +22,20 @@ from aiohttp import web
 
 FLUSH_SIZE = 512 * 1024  # per request: this batch + one being written bound the memory
 READ_SIZE = 256 * 1024
+# A body that stops arriving for this long is given up (OSS answers RequestTimeout): a client
+# that stalls half-way must not hold a connection and a temp file for ever.
+BODY_IDLE_TIMEOUT = 60.0
+
+
+class BodyTimeout(Exception):
+    """No byte of the request body arrived within the idle timeout."""
+
+
+class BodyCounter:
+    """Bytes of request bodies received, all requests together (for the chaos figures)."""
+
+    def __init__(self) -> None:
+        self.received = 0
 
 
 class Throttle:
@@ -85,18 +99,40 @@ class _HashingWriter:
         self.handle.writelines(chunks)
 
 
-async def _chunks(request: web.Request, throttle: Throttle | None) -> AsyncIterator[bytes]:
+async def _chunks(
+    request: web.Request,
+    throttle: Throttle | None,
+    counter: BodyCounter | None,
+    idle_timeout: float,
+) -> AsyncIterator[bytes]:
     size = throttle.chunk_size if throttle else READ_SIZE
-    async for chunk in request.content.iter_chunked(size):
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout):
+                chunk = await request.content.read(size)
+        except TimeoutError:
+            raise BodyTimeout from None
+        if not chunk:
+            return
+        if counter is not None:
+            counter.received += len(chunk)
         if throttle:
             await throttle.consume(len(chunk))
         yield chunk
 
 
 async def receive_to_file(
-    request: web.Request, path: Path, io: Executor, throttle: Throttle | None
+    request: web.Request,
+    path: Path,
+    io: Executor,
+    throttle: Throttle | None,
+    *,
+    counter: BodyCounter | None = None,
+    idle_timeout: float = BODY_IDLE_TIMEOUT,
 ) -> ReceivedBody:
-    """Stream the request body into ``path``; on any failure the file is removed."""
+    """Stream the request body into ``path``; on any failure the file is removed.
+
+    :class:`BodyTimeout` when the body stalls for ``idle_timeout`` seconds."""
     loop = asyncio.get_running_loop()
     handle = await loop.run_in_executor(io, _open_new, path)
     writer = _HashingWriter(handle)
@@ -105,7 +141,7 @@ async def receive_to_file(
     batch: list[bytes] = []
     batch_size = 0
     try:
-        async for chunk in _chunks(request, throttle):
+        async for chunk in _chunks(request, throttle, counter, idle_timeout):
             batch.append(chunk)
             batch_size += len(chunk)
             if batch_size >= FLUSH_SIZE:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from youku_tui import paths
 from youku_tui.sandbox.faults import FaultPlan, FaultSpecError
-from youku_tui.sandbox.store import StateFileError
+from youku_tui.sandbox.store import StateFileError, clear_data_dir
 
 if TYPE_CHECKING:
     from youku_tui.sandbox.server import Sandbox
@@ -95,6 +95,19 @@ def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="answer a repeated commit with 120010151 (session gone), not the video_id",
     )
     parser.add_argument(
+        "--clear",
+        action="store_true",
+        help="delete the data folder's stored objects, uploads and state, then exit "
+        "(refused while a sandbox serves it)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up a request body that sends nothing for this long (default 60)",
+    )
+    parser.add_argument(
         "--print-env",
         action="store_true",
         help="print `export YOUKU_...=...` lines for clients to stdout first",
@@ -116,6 +129,14 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
     from youku_tui.sandbox.server import Sandbox  # loads aiohttp: only when serving
 
     data_dir: Path = args.data if args.data is not None else paths.sandbox_data_dir()
+    if args.clear:
+        try:
+            freed = clear_data_dir(data_dir)
+        except StateFileError as exc:
+            print(f"youku-tui sandbox: {exc}", file=sys.stderr)
+            return 1
+        print(f"youku-tui sandbox: cleared {data_dir} ({freed / 1024**2:.1f} MiB freed)")
+        return 0
     sandbox = Sandbox(
         data_dir,
         host=args.host,
@@ -132,6 +153,7 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
         strict_policy=args.strict_policy,
         urlencoded_errors=args.urlencoded_errors,
         commit_once=args.commit_once,
+        body_timeout=args.body_timeout,
     )
     try:
         asyncio.run(_serve(sandbox, print_env=args.print_env))

@@ -23,11 +23,11 @@ from aiohttp import ClientPayloadError, web
 
 from youku_tui.config import ENV_CA_BUNDLE, Credentials
 from youku_tui.sandbox import youku_api
-from youku_tui.sandbox.bodies import Throttle, discard
+from youku_tui.sandbox.bodies import BODY_IDLE_TIMEOUT, Throttle, discard
 from youku_tui.sandbox.faults import FaultDecision, FaultPlan
 from youku_tui.sandbox.modes import Modes
 from youku_tui.sandbox.oss import OssCall, OssService, new_request_id, route_of, status_error
-from youku_tui.sandbox.store import Store, StsGrant
+from youku_tui.sandbox.store import Store, StsGrant, lock_data_dir, unlock_data_dir
 from youku_tui.sandbox.tls import TlsFiles, server_context
 from youku_tui.sandbox.youku_api import SANDBOX_BUCKET, SANDBOX_CLIENT_ID, YoukuApi, YoukuError
 
@@ -53,6 +53,7 @@ class SandboxOptions(TypedDict, total=False):
     strict_policy: bool
     urlencoded_errors: bool
     commit_once: bool
+    body_timeout: float
 
 
 class Sandbox:
@@ -76,8 +77,11 @@ class Sandbox:
         strict_policy: bool = False,
         urlencoded_errors: bool = False,
         commit_once: bool = False,
+        body_timeout: float = BODY_IDLE_TIMEOUT,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.body_timeout = body_timeout
+        self._folder_lock: int | None = None
         self.modes = Modes(
             tls=tls,
             oss_host=oss_host.strip().lower(),
@@ -110,6 +114,7 @@ class Sandbox:
         loop = asyncio.get_running_loop()
         self._io = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sandbox-io")
         self._persist = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-state")
+        self._folder_lock = lock_data_dir(self.data_dir)  # one sandbox per data folder
         store = Store(self.data_dir)
         await loop.run_in_executor(self._io, store.load)
         self._store = store
@@ -122,7 +127,12 @@ class Sandbox:
             modes=self.modes,
         )
         self._oss = OssService(
-            store, self._io, self._grant_for, lambda: self._oss_url, modes=self.modes
+            store,
+            self._io,
+            self._grant_for,
+            lambda: self._oss_url,
+            modes=self.modes,
+            body_timeout=self.body_timeout,
         )
         self._api.ensure_login()
         await self._save()
@@ -158,6 +168,9 @@ class Sandbox:
             if pool is not None:
                 pool.shutdown(wait=True)
         self._io = self._persist = None
+        if self._folder_lock is not None:
+            unlock_data_dir(self._folder_lock)
+            self._folder_lock = None
 
     async def __aenter__(self) -> Sandbox:
         await self.start()
@@ -220,7 +233,11 @@ class Sandbox:
         self._save_soon()
 
     def stats(self) -> Counter[str]:
-        return Counter(self._stats)
+        """Requests per route, and ``oss.bytes_received``: body bytes OSS took in."""
+        counts = Counter(self._stats)
+        if self._oss is not None:
+            counts["oss.bytes_received"] = self._oss.bytes_received
+        return counts
 
     def part_requests(self, upload_id: str) -> list[int]:
         oss = self._oss

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
@@ -164,6 +165,56 @@ def _replace_file(path: Path, data: bytes) -> None:
 
 def _write_json_quick(path: Path, data: dict[str, Any]) -> None:
     _replace_file(path, json.dumps(data).encode())
+
+
+LOCK_NAME = "sandbox.lock"
+
+
+class DataDirBusyError(StateFileError):
+    """Another sandbox serves this data folder."""
+
+
+def lock_data_dir(root: Path) -> int:
+    """Take the data folder for this sandbox (an ``flock`` held until :func:`unlock_data_dir`).
+
+    Two sandboxes on one folder would each count video ids from the same ``state.json`` and
+    hand the same ``video_id`` to two files, and overwrite each other's state.
+    """
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise DataDirBusyError(
+            f"{root} is in use by another sandbox; stop it, or give this one its own --data-dir"
+        ) from None
+    return fd
+
+
+def unlock_data_dir(fd: int) -> None:
+    os.close(fd)  # closing drops the flock
+
+
+def clear_data_dir(root: Path) -> int:
+    """Delete the sandbox's objects, uploads and state (tokens are made anew at the next
+    start); refuses while a sandbox serves the folder. Returns the bytes freed."""
+    if not root.exists():
+        return 0
+    fd = lock_data_dir(root)
+    try:
+        freed = 0
+        for name in ("objects", "multipart", "tmp", "state.json"):
+            target = root / name
+            if target.is_dir():
+                freed += sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+                shutil.rmtree(target)
+            elif target.exists():
+                freed += target.stat().st_size
+                target.unlink()
+        return freed
+    finally:
+        unlock_data_dir(fd)
 
 
 class Store:

@@ -7,7 +7,13 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TypeVar
 
-from youku_tui.sandbox.bodies import ReceivedBody, receive_to_file
+from youku_tui.sandbox.bodies import (
+    BODY_IDLE_TIMEOUT,
+    BodyCounter,
+    BodyTimeout,
+    ReceivedBody,
+    receive_to_file,
+)
 from youku_tui.sandbox.oss.wire import MAX_OBJECT_SIZE, OssCall, OssErrorAnswer, content_md5
 from youku_tui.sandbox.store import Store
 
@@ -17,9 +23,13 @@ _T = TypeVar("_T")
 class OssDisk:
     """The store plus the executor its blocking work runs on."""
 
-    def __init__(self, store: Store, io: Executor) -> None:
+    def __init__(
+        self, store: Store, io: Executor, body_idle_timeout: float = BODY_IDLE_TIMEOUT
+    ) -> None:
         self.store = store
         self.io = io
+        self.body_idle_timeout = body_idle_timeout
+        self.received = BodyCounter()
 
     async def run(self, fn: Callable[[], _T]) -> _T:
         """Run blocking disk work on the disk threads."""
@@ -38,7 +48,22 @@ class OssDisk:
                 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."
             )
         expected_md5 = content_md5(request)
-        body = await receive_to_file(request, self.store.new_temp_path(), self.io, call.throttle)
+        try:
+            body = await receive_to_file(
+                request,
+                self.store.new_temp_path(),
+                self.io,
+                call.throttle,
+                counter=self.received,
+                idle_timeout=self.body_idle_timeout,
+            )
+        except BodyTimeout:
+            raise OssErrorAnswer(
+                400,
+                "RequestTimeout",
+                "Your socket connection to the server was not read from or written to "
+                "within the timeout period.",
+            ) from None
         if expected_md5 is not None and expected_md5 != body.md5:
             body.path.unlink(missing_ok=True)
             raise OssErrorAnswer(

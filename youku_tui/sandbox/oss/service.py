@@ -9,7 +9,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from youku_tui.sandbox.assembly import Assembly
-from youku_tui.sandbox.bodies import discard
+from youku_tui.sandbox.bodies import BODY_IDLE_TIMEOUT, discard
 from youku_tui.sandbox.modes import PLAIN, Modes
 from youku_tui.sandbox.oss import auth, wire
 from youku_tui.sandbox.oss.disk import OssDisk
@@ -32,11 +32,13 @@ class OssService:
         endpoint: Callable[[], str],
         *,
         modes: Modes = PLAIN,
+        body_timeout: float = BODY_IDLE_TIMEOUT,
     ) -> None:
         self.modes = modes
         self.store = store
         self.grant_for = grant_for
-        disk = OssDisk(store, io)
+        disk = OssDisk(store, io, body_timeout)
+        self._disk = disk
         self.objects = ObjectCalls(disk)
         self.multipart = MultipartCalls(disk, endpoint)
 
@@ -44,6 +46,10 @@ class OssService:
     def part_log(self) -> dict[str, list[int]]:
         """Part numbers per upload id in the order their requests arrived (for tests)."""
         return self.multipart.part_log
+
+    @property
+    def bytes_received(self) -> int:
+        return self._disk.received.received
 
     @property
     def assemblies(self) -> dict[str, Assembly]:
