@@ -93,9 +93,7 @@ def add_upload_parser(sub: Any) -> None:
     parser.add_argument("--description", help="up to 2,000 characters")
     parser.add_argument("--category", help="Youku category (default Other)")
     parser.add_argument("--public-type", choices=("all", "friend", "password"))
-    parser.add_argument(
-        "--password", help="watch password for --public-type password (asked for when missing)"
-    )
+    _add_password_options(parser, "watch password for --public-type password")
     parser.add_argument("--copyright-type", choices=("original", "reproduced"))
     parser.add_argument(
         "--part-size", type=_parse_size, metavar="SIZE", help="OSS part size, e.g. 16MB"
@@ -113,9 +111,8 @@ def add_resume_parser(sub: Any) -> None:
         "alone and listed: `youku-tui retry ID` tries one again, `youku-tui cancel ID` "
         "gives it up. Exit 0 when every upload it resumed was committed.",
     )
-    parser.add_argument(
-        "--password",
-        help="watch password, for password-protected uploads that still have to be created",
+    _add_password_options(
+        parser, "watch password, for password-protected uploads that still have to be created"
     )
     _add_engine_options(parser)
     _add_common(parser)
@@ -171,6 +168,40 @@ def add_login_parser(sub: Any) -> None:
     parser.add_argument("--refresh-token", help="prefer the prompt: options show up in `ps`")
     parser.add_argument("--api-base", help="API address (https, or http on loopback)")
     parser.set_defaults(handler=run_login)
+
+
+PASSWORD_ENV = "YOUKU_WATCH_PASSWORD"
+
+
+def _add_password_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--password",
+        help=f"{what}. Visible to other users in `ps` and kept in shell history: prefer the "
+        f"prompt (asked for when missing, on a terminal), ${PASSWORD_ENV} or --password-file",
+    )
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="read the watch password from the first line of FILE",
+    )
+
+
+def _watch_password(args: argparse.Namespace) -> str:
+    """--password, else --password-file, else $YOUKU_WATCH_PASSWORD ("" when none)."""
+    import os
+
+    from youku_tui.errors import LocalFileError
+
+    if args.password:
+        return str(args.password)
+    if args.password_file is not None:
+        try:
+            lines = args.password_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LocalFileError(f"cannot read --password-file: {exc}") from exc
+        return lines[0].strip() if lines else ""
+    return os.environ.get(PASSWORD_ENV, "")
 
 
 def _parse_size(text: str) -> int:
@@ -401,7 +432,7 @@ def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, 
     config = load_config()
     defaults = _preset(config, args.preset)
     public_type = PublicType(args.public_type or defaults.public_type)
-    password = args.password or ""
+    password = _watch_password(args)
     if public_type is PublicType.PASSWORD and not password:
         password = _ask_password()
     template = VideoMetadata(
@@ -457,7 +488,9 @@ async def _resume(args: argparse.Namespace) -> int:
         problems: list[CheckpointProblem] = []
 
         def enqueue(engine: UploadEngine) -> list[str]:
-            problems.extend(engine.load_checkpoints(start=True, watch_password=args.password or ""))
+            problems.extend(
+                engine.load_checkpoints(start=True, watch_password=_watch_password(args))
+            )
             for problem in problems:
                 _report_problem(sink, str(problem.path), problem.message)
             snaps = engine.snapshots()

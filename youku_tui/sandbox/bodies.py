@@ -173,11 +173,15 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-async def discard(request: web.Request, limit: int | None = None) -> int:
-    """Read and drop the body (or its first ``limit`` bytes) so the answer reaches the client."""
+async def discard(
+    request: web.Request, limit: int | None = None, idle_timeout: float = BODY_IDLE_TIMEOUT
+) -> int:
+    """Read and drop the body (or its first ``limit`` bytes) so the answer reaches the client;
+    a body that stalls for ``idle_timeout`` seconds is given up (the answer goes out anyway)."""
     seen = 0
-    async for chunk in request.content.iter_chunked(READ_SIZE):
-        seen += len(chunk)
-        if limit is not None and seen >= limit:
-            break
+    with contextlib.suppress(BodyTimeout):
+        async for chunk in _chunks(request, None, None, idle_timeout):
+            seen += len(chunk)
+            if limit is not None and seen >= limit:
+                break
     return seen

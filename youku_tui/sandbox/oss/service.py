@@ -69,7 +69,7 @@ class OssService:
                 # Drain what the client is sending so it sees the answer rather than a reset,
                 # unless it announced a body too large to be worth reading.
                 if length is None or length <= MAX_OBJECT_SIZE:
-                    await discard(call.request)
+                    await discard(call.request, idle_timeout=self._disk.body_idle_timeout)
             return self.error_response(call, error)
         except ConnectionError:
             raise  # the client left; the server's handler treats that as routine
