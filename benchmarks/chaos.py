@@ -94,6 +94,8 @@ class ChaosReport:
     committed: int = 0
     double_commits: int = 0
     bytes_lost: int = 0
+    failed_retried: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -112,6 +114,7 @@ class ChaosReport:
             f"MiB ({100 * self.bytes_resent / max(1, self.bytes_total):.1f}%), "
             f"bytes lost {self.bytes_lost}",
             f"committed {self.committed}/{self.uploads}, double commits {self.double_commits}",
+            f"failed uploads retried {self.failed_retried} ({dict(self.failures)})",
             *(f"problem: {p}" for p in self.problems),
         ]
 
@@ -158,6 +161,7 @@ def _count_events(output: bytes, counts: Counter[str]) -> None:
 
 def run(config: ChaosConfig, workdir: Path, *, log: Any = print) -> ChaosReport:
     from youku_tui.engine.checkpoint import CheckpointStore
+    from youku_tui.engine.states import UploadState
     from youku_tui.sandbox import SandboxThread
 
     rng = random.Random(config.seed)
@@ -206,9 +210,16 @@ def run(config: ChaosConfig, workdir: Path, *, log: Any = print) -> ChaosReport:
             checkpoints, _problems = store.load_all()
             known = {cp.identity.path for cp in checkpoints}
             new = [p for p in files if p not in known]
+            failed = [cp.upload_id for cp in checkpoints if cp.state is UploadState.FAILED]
             if new:
                 command = ["upload", *new, "--tags", "chaos,test"]
                 command += ["--part-size", str(config.part_size), *common]
+            elif failed:  # `resume` leaves failed uploads alone; a user would `retry` them
+                command = ["retry", *failed, *common]
+                report.failed_retried += len(failed)
+                report.failures.update(
+                    cp.last_error_class for cp in checkpoints if cp.state is UploadState.FAILED
+                )
             else:
                 command = ["resume", *common]
             process = subprocess.Popen(

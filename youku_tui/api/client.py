@@ -344,7 +344,7 @@ def parse_answer(path: str, status: int, body: bytes) -> dict[str, Any]:
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         error = data["error"]
         try:
-            code = int(error.get("code"))
+            code = _error_code(error.get("code"))
         except (TypeError, ValueError):
             raise TransientError(
                 f"{path}: the API answered an error without a valid code (HTTP {status})",
@@ -359,3 +359,15 @@ def parse_answer(path: str, status: int, body: bytes) -> dict[str, Any]:
             http_status=status,
         )
     raise TransientError(f"{path}: unexpected HTTP {status} from the API", http_status=status)
+
+
+def _error_code(value: object) -> int:
+    """A Youku error code: an integer, or its digits as text (never a float, inf or bool)."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an error code")
+    if isinstance(value, int):
+        return value
+    digits = value.strip().removeprefix("-") if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) < 30:  # isdigit alone takes "²"
+        return int(str(value))
+    raise ValueError(f"not an error code: {value!r}")

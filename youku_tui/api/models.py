@@ -80,8 +80,11 @@ def parse_sts(data: dict[str, Any], call: str) -> StsCredentials:
 
 
 def parse_expires_in(value: object) -> int:
-    """``expires_in`` may arrive as a number or a numeric string."""
+    """``expires_in`` may arrive as a number or a numeric string (whole seconds, >= 0)."""
     try:
-        return int(float(str(value)))
-    except (TypeError, ValueError) as exc:
+        seconds = int(float(str(value)))
+    except (TypeError, ValueError, OverflowError) as exc:  # "inf" overflows, "nan" is a value
         raise TransientError(f"malformed expires_in in token answer: {value!r}") from exc
+    if seconds < 0:
+        raise TransientError(f"malformed expires_in in token answer: {value!r}")
+    return seconds

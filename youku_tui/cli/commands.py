@@ -127,9 +127,8 @@ def add_retry_parser(sub: Any) -> None:
         "its checkpoint. Exit 0 when every one was committed.",
     )
     parser.add_argument("upload_ids", nargs="+", metavar="ID")
-    parser.add_argument(
-        "--password",
-        help="watch password, for password-protected uploads that still have to be created",
+    _add_password_options(
+        parser, "watch password, for password-protected uploads that still have to be created"
     )
     _add_engine_options(parser)
     _add_common(parser)
@@ -534,7 +533,7 @@ async def _retry(args: argparse.Namespace) -> int:
         engine = rt.make_engine(sink)
 
         def enqueue(engine: UploadEngine) -> list[str]:
-            engine.load_checkpoints(start=False, watch_password=args.password or "")
+            engine.load_checkpoints(start=False, watch_password=_watch_password(args))
             snaps = {s.upload_id: s for s in engine.snapshots()}
             ids = [resolve_id(given, snaps) for given in args.upload_ids]
             for upload_id in ids:

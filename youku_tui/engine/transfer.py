@@ -336,7 +336,7 @@ def _header_int(value: str | None, name: str) -> int | None:
     if not value:
         return None
     text = value.strip()
-    if not text.isdigit() or len(text) > 20:
+    if not text.isascii() or not text.isdigit() or len(text) > 20:  # isdigit alone takes "²"
         raise OssTransientError(f"OSS answered a malformed {name} header")
     return int(text)
 
