@@ -226,7 +226,9 @@ class UploadEngine:
             state=S.QUEUED if start else S.PAUSED,
             position=self._next_position(),
             # Chosen now, so a resume in another process (with other settings) keeps it.
-            part_size=plan_parts(identity.size, self._ctx.settings.part_size).part_size,
+            part_size=plan_parts(
+                identity.size, self._ctx.settings.part_size, self._ctx.settings.max_connections
+            ).part_size,
         )
         job = UploadJob(checkpoint, self._ctx, watch_password=metadata.watch_password)
         job.lock = self._store.lock(upload_id)  # a fresh id: nobody else can hold it
