@@ -65,6 +65,14 @@ class CheckpointError(YoukuTuiError):
     """A checkpoint file cannot be read or written."""
 
 
+class OwnerBusyError(YoukuTuiError):
+    """Another process owns the state folder (runs its uploads); ``pid`` names it (0: unknown)."""
+
+    def __init__(self, message: str, *, pid: int = 0) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+
 class UnknownUploadError(YoukuTuiError):
     """No upload has this id, or the prefix given matches more than one."""
 

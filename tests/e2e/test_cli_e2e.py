@@ -215,9 +215,11 @@ def test_corrupt_checkpoint_is_set_aside_and_others_still_resume(
     result = run_cli(sandbox, "list")
     assert result.returncode == 0
     assert "broken.toml is corrupt" in result.stderr
+    assert (folder / "broken.toml").exists()  # `list` only reads: the owner sets it aside
+    resumed = run_cli(sandbox, "resume")
+    assert "broken.toml is corrupt" in resumed.stderr
     assert not (folder / "broken.toml").exists()
     assert any(p.name.startswith("broken.toml.corrupt-") for p in folder.iterdir())
-    assert "nothing to resume" in run_cli(sandbox, "resume").stderr
 
 
 def test_refused_upload_exits_non_zero_naming_the_field(make_sandbox: Any, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from e2e_helpers import MIB, make_video, wait_for_parts
 
 from youku_tui.api.client import YoukuClient
 from youku_tui.engine.states import UploadState
-from youku_tui.errors import MetadataError
+from youku_tui.errors import MetadataError, OwnerBusyError
 from youku_tui.metadata import PublicType, VideoMetadata
 
 META = VideoMetadata(title="Clip", tags=("test", "sandbox"))
@@ -229,6 +229,7 @@ async def test_resume_checks_parts_against_listparts_without_hashing_again(
 ) -> None:
     from youku_tui.engine import job as job_module
     from youku_tui.engine.checkpoint import CheckpointStore
+    from youku_tui.engine.owner import OwnerLock
 
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
     path, md5 = make_video(tmp_path / "videos", "r.mp4", 6 * MIB)  # 24 parts
@@ -238,7 +239,7 @@ async def test_resume_checks_parts_against_listparts_without_hashing_again(
         await asyncio.wait_for(wait_for_parts(engine, upload_id, 6), 20)
         engine.pause(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 5)
-    store = CheckpointStore(h.checkpoint_dir)
+    store = CheckpointStore(h.checkpoint_dir, OwnerLock.acquire(h.checkpoint_dir))
     checkpoint = store.load(upload_id)
     mpu = checkpoint.multipart_upload_id
     # Part 1 now holds other bytes on OSS (it must be sent again); part 2 is stored on OSS
@@ -255,6 +256,8 @@ async def test_resume_checks_parts_against_listparts_without_hashing_again(
     await asyncio.to_thread(bucket.upload_part, checkpoint.object, mpu, 1, garbage)
     del checkpoint.parts[2]
     store.save(checkpoint)
+    assert store.owner is not None
+    store.owner.release()  # the engine below owns the folder
     sent_before = collections.Counter(sandbox.part_requests(mpu))
 
     def no_hashing(*args: object, **kwargs: object) -> str:
@@ -342,7 +345,7 @@ async def test_a_new_login_leaves_uploads_the_user_paused_alone(
         assert engine.snapshot(paused_by_me).state is UploadState.PAUSED
 
 
-async def test_an_upload_running_elsewhere_is_left_alone(
+async def test_a_second_engine_on_the_folder_is_refused_while_the_first_runs(
     make_sandbox: Any, harness: Any, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
@@ -351,21 +354,22 @@ async def test_an_upload_running_elsewhere_is_left_alone(
     other = harness(sandbox)
     async with owner as engine:
         upload_id = engine.add(path, META)
-        async with other as second:
-            problems = second.load_checkpoints(start=True)
-            assert [p.message for p in problems] == [
-                f"busy.mp4 ({upload_id}) is being uploaded by another youku-tui process; left to it"
-            ]
-            assert second.snapshots() == []
+        await wait_for_parts(engine, upload_id, 1)
+        saved = (owner.checkpoint_dir / f"{upload_id}.toml").read_text()
+        with pytest.raises(OwnerBusyError, match=f"pid {os.getpid()}"):
+            await other.__aenter__()
+        assert (owner.checkpoint_dir / f"{upload_id}.toml").read_text() == saved
+        assert other.client is not None
+        await other.client.aclose()
         engine.pause(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 5)
+        assert engine.snapshot(upload_id).state is UploadState.PAUSED
     # The owner stopped: now it can be resumed elsewhere.
     sandbox.set_faults("")
     async with other as second:
         assert second.load_checkpoints(start=True) == []
         await asyncio.wait_for(second.wait_idle(), 30)
         assert second.snapshot(upload_id).state is UploadState.DONE
-    assert not (other.checkpoint_dir / f"{upload_id}.lock").exists()
 
 
 async def test_limits_change_while_uploads_run(

@@ -14,6 +14,7 @@ from youku_tui.engine.checkpoint import (
     FileIdentity,
     PartRecord,
 )
+from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import CheckpointError, FileChangedError, LocalFileError
 from youku_tui.metadata import PublicType, VideoMetadata
@@ -52,8 +53,13 @@ def _checkpoint(path: Path, upload_id: str = "u1") -> Checkpoint:
     return cp
 
 
+def _owned_store(tmp_path: Path) -> CheckpointStore:
+    folder = tmp_path / "uploads"
+    return CheckpointStore(folder, OwnerLock.acquire(folder, role="test"))
+
+
 def test_round_trip(tmp_path: Path) -> None:
-    store = CheckpointStore(tmp_path / "uploads")
+    store = _owned_store(tmp_path)
     cp = _checkpoint(_video(tmp_path))
     store.save(cp)
     loaded = store.load("u1")
@@ -66,7 +72,7 @@ def test_round_trip(tmp_path: Path) -> None:
 
 
 def test_file_is_private_and_holds_no_secret(tmp_path: Path) -> None:
-    store = CheckpointStore(tmp_path / "uploads")
+    store = _owned_store(tmp_path)
     store.save(_checkpoint(_video(tmp_path)))
     path = store.path_for("u1")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -74,11 +80,11 @@ def test_file_is_private_and_holds_no_secret(tmp_path: Path) -> None:
     assert "SecretPw1" not in text
     assert "watch_password" not in text
     # no temp files left behind
-    assert [p.name for p in path.parent.iterdir()] == ["u1.toml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["owner.lock", "u1.toml"]
 
 
 def test_corrupt_checkpoint_is_set_aside_and_others_load(tmp_path: Path) -> None:
-    store = CheckpointStore(tmp_path / "uploads")
+    store = _owned_store(tmp_path)
     video = _video(tmp_path)
     store.save(_checkpoint(video, "good"))
     (store.folder / "bad.toml").write_text("this is = = not toml")
@@ -133,7 +139,7 @@ def test_full_disk_keeps_the_old_checkpoint(
 ) -> None:
     import errno
 
-    store = CheckpointStore(tmp_path / "uploads")
+    store = _owned_store(tmp_path)
     cp = _checkpoint(_video(tmp_path))
     store.save(cp)
     before = store.path_for("u1").read_text()
@@ -149,13 +155,27 @@ def test_full_disk_keeps_the_old_checkpoint(
     assert store.path_for("u1").read_text() == before
 
 
-def test_an_upload_is_locked_by_one_owner_at_a_time(tmp_path: Path) -> None:
-    store = CheckpointStore(tmp_path / "uploads")
-    first = store.lock("u1")
-    assert first is not None
-    assert store.lock("u1") is None  # another open file (as another process would have)
-    assert store.lock("u2") is not None
-    first.release()
-    again = store.lock("u1")
-    assert again is not None
-    again.release()
+def test_a_store_without_the_owner_lock_only_reads(tmp_path: Path) -> None:
+    owned = _owned_store(tmp_path)
+    owned.save(_checkpoint(_video(tmp_path), "good"))
+    (owned.folder / "bad.toml").write_text("this is = = not toml")
+    reader = CheckpointStore(owned.folder)
+    with pytest.raises(CheckpointError, match="does not own"):
+        reader.save(_checkpoint(_video(tmp_path), "u2"))
+    loaded, problems = reader.load_all()
+    assert [c.upload_id for c in loaded] == ["good"]
+    assert "left in place" in problems[0].message
+    assert (owned.folder / "bad.toml").exists()  # a reader renames nothing
+    assert owned.owner is not None
+    owned.owner.release()
+    with pytest.raises(CheckpointError, match="does not own"):
+        owned.save(_checkpoint(_video(tmp_path), "good"))
+
+
+def test_live_settings_file_is_not_a_checkpoint(tmp_path: Path) -> None:
+    store = _owned_store(tmp_path)
+    store.save(_checkpoint(_video(tmp_path), "good"))
+    (store.folder / "settings.toml").write_text("bandwidth = 5\n")
+    loaded, problems = store.load_all()
+    assert [c.upload_id for c in loaded] == ["good"]
+    assert problems == []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore, FileIdentity
+from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import CheckpointError
 from youku_tui.metadata import VideoMetadata
@@ -46,7 +47,7 @@ BAD_EDITS = {
 
 @pytest.mark.parametrize("edit", sorted(BAD_EDITS))
 def test_a_bad_checkpoint_is_set_aside_and_the_others_load(tmp_path: Path, edit: str) -> None:
-    store = CheckpointStore(tmp_path / "uploads")
+    store = CheckpointStore(tmp_path / "uploads", OwnerLock.acquire(tmp_path / "uploads"))
     store.save(_good(tmp_path, "a-good"))
     store.save(_good(tmp_path, "b-bad"))
     store.save(_good(tmp_path, "c-good"))
@@ -72,7 +73,7 @@ def test_a_part_size_that_makes_more_than_10000_parts_is_refused(tmp_path: Path)
 
 
 def test_a_fifo_named_like_a_checkpoint_does_not_hang_loading(tmp_path: Path) -> None:
-    store = CheckpointStore(tmp_path / "uploads")
+    store = CheckpointStore(tmp_path / "uploads", OwnerLock.acquire(tmp_path / "uploads"))
     store.save(_good(tmp_path, "a-good"))
     os.mkfifo(store.folder / "trap.toml")
     result: list[object] = []
@@ -96,7 +97,7 @@ def test_a_non_utf8_file_name_round_trips_exactly(tmp_path: Path) -> None:
         metadata=VideoMetadata(title="t", tags=("aa",)).to_record(),
     )
     cp.last_error = f"{path}: something"
-    store = CheckpointStore(tmp_path / "uploads")
+    store = CheckpointStore(tmp_path / "uploads", OwnerLock.acquire(tmp_path / "uploads"))
     store.save(cp)
     text = store.path_for("latin1").read_text(encoding="utf-8")
     assert "\x1b" not in text and "\x07" not in text

@@ -573,12 +573,14 @@ def _list(args: argparse.Namespace) -> int:
     from youku_tui import paths
     from youku_tui.engine.checkpoint import CheckpointStore
     from youku_tui.engine.ids import short_id
+    from youku_tui.engine.owner import current_owner
     from youku_tui.textsafe import json_safe, safe_text
     from youku_tui.textwidth import fit
     from youku_tui.units import format_size
 
-    store = CheckpointStore(paths.uploads_dir(args.sandbox))
-    checkpoints, problems = store.load_all()
+    folder = paths.uploads_dir(args.sandbox)
+    owner = current_owner(folder)  # a running youku-tui (service, TUI or CLI) owns them
+    checkpoints, problems = CheckpointStore(folder).load_all()
     for problem in problems:
         print(f"youku-tui: {safe_text(problem.message)}", file=sys.stderr)
     # Queue order, as the engine runs them; uploads queued in the same run keep their order.
@@ -587,12 +589,7 @@ def _list(args: argparse.Namespace) -> int:
     width = shutil.get_terminal_size().columns - 1
     for cp in shown:
         stored = sum(p.size for p in cp.parts.values()) if cp.object_crc64 is None else cp.size
-        in_use = False
-        if not cp.state.is_terminal:
-            lock = store.lock(cp.upload_id)
-            in_use = lock is None  # a running youku-tui (TUI or CLI) owns it
-            if lock is not None:
-                lock.release()
+        in_use = owner is not None and not cp.state.is_terminal
         if args.json:
             record = {
                 "upload_id": cp.upload_id,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import fcntl
 import logging
 import os
 import re
@@ -26,6 +24,7 @@ from typing import Any
 
 import tomli_w
 
+from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.parts import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, PartPlan
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import CheckpointError, FileChangedError, LocalFileError
@@ -37,6 +36,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 SUFFIX = ".toml"
 MAX_FILE_SIZE = MAX_PARTS * MAX_PART_SIZE
+# Other files of the state folder (``service/host.py`` keeps the live limits there).
+SETTINGS_NAME = "settings.toml"
+NOT_CHECKPOINTS = frozenset({SETTINGS_NAME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,23 +398,6 @@ class LoadProblem:
     message: str
 
 
-class UploadLock:
-    """An exclusive ``flock`` on one upload, so two processes never run it at once.
-
-    The lock file sits beside the checkpoint (``ID.lock``) and is left in place: deleting a
-    lock file others may be opening would let two holders exist.
-    """
-
-    def __init__(self, fd: int, path: Path) -> None:
-        self._fd: int | None = fd
-        self.path = path
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing drops the flock
-            self._fd = None
-
-
 def read_checkpoint_text(path: Path) -> str:
     """The text of a checkpoint file, refusing what is not one without blocking on it.
 
@@ -440,16 +425,27 @@ def read_checkpoint_text(path: Path) -> str:
 
 
 class CheckpointStore:
-    """The folder of checkpoints: save, load all, delete, set aside corrupt ones."""
+    """The folder of checkpoints: save, load all, set aside corrupt ones.
 
-    def __init__(self, folder: Path) -> None:
+    With ``owner`` (the folder's :class:`~youku_tui.engine.owner.OwnerLock`, as the engine
+    always gives), saving is refused once the lock is let go: no process that does not own the
+    folder ever writes a checkpoint. Without one the store only reads (`youku-tui list`).
+    """
+
+    def __init__(self, folder: Path, owner: OwnerLock | None = None) -> None:
         self.folder = folder
+        self.owner = owner
 
     def path_for(self, upload_id: str) -> Path:
         return self.folder / f"{upload_id}{SUFFIX}"
 
     def save(self, checkpoint: Checkpoint) -> None:
-        """Write atomically with mode 0600; raises :class:`LocalFileError` on a full disk."""
+        """Write atomically with mode 0600; raises :class:`LocalFileError` on a full disk,
+        :class:`CheckpointError` when this process does not own the folder."""
+        if self.owner is None or not self.owner.held:
+            raise CheckpointError(
+                f"not saving {checkpoint.upload_id}: this process does not own {self.folder}"
+            )
         checkpoint.updated_at = time.time()
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         atomic_write(
@@ -463,46 +459,30 @@ class CheckpointStore:
         except OSError as exc:
             raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
-    def lock(self, upload_id: str) -> UploadLock | None:
-        """Lock the upload for this process; None when another process holds it."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self.folder / f"{upload_id}.lock"
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise CheckpointError(f"cannot create {path}: {exc.strerror or exc}") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return None
-        return UploadLock(fd, path)
-
-    def remove_lock_file(self, upload_id: str) -> None:
-        """For finished uploads only: nobody locks a done or cancelled upload again."""
-        with contextlib.suppress(OSError):
-            (self.folder / f"{upload_id}.lock").unlink()
-
     def load_all(self) -> tuple[list[Checkpoint], list[LoadProblem]]:
         """Every readable checkpoint (oldest first); corrupt ones are renamed aside.
 
-        A corrupt file becomes ``NAME.toml.corrupt-<unix time>`` so it no longer gets in the way
-        but is kept for a human to look at; the others still load.
+        By the owner only, a corrupt file becomes ``NAME.toml.corrupt-<unix time>`` so it no
+        longer gets in the way but is kept for a human to look at; the others still load.
         """
         checkpoints: list[Checkpoint] = []
         problems: list[LoadProblem] = []
         if not self.folder.is_dir():
             return checkpoints, problems
         for path in sorted(self.folder.glob(f"*{SUFFIX}")):
+            if path.name in NOT_CHECKPOINTS:
+                continue
             try:
                 checkpoint = Checkpoint.from_toml(read_checkpoint_text(path))
             except CheckpointError as exc:
                 aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-                try:
-                    os.replace(path, aside)
-                    where = f"moved to {aside.name}"
-                except OSError:
-                    where = "left in place"
+                where = "left in place"
+                if self.owner is not None and self.owner.held:  # a reader changes nothing
+                    try:
+                        os.replace(path, aside)
+                        where = f"moved to {aside.name}"
+                    except OSError:
+                        pass
                 message = f"checkpoint {safe_text(path.name)} is corrupt ({exc}); {where}"
                 log.warning(message)
                 problems.append(LoadProblem(path, message))

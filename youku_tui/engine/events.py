@@ -131,6 +131,21 @@ class LimitsChanged(EngineEvent):
     bandwidth: int  # bytes per second, 0 = unlimited
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueOrder(EngineEvent):
+    """The queue was reordered: every upload id, first to last."""
+
+    kind: ClassVar[str] = "order"
+    order: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadRemoved(EngineEvent):
+    """A finished upload was forgotten (its checkpoint deleted)."""
+
+    kind: ClassVar[str] = "removed"
+
+
 EVENT_TYPES: dict[str, type[EngineEvent]] = {
     cls.kind: cls
     for cls in (
@@ -144,6 +159,8 @@ EVENT_TYPES: dict[str, type[EngineEvent]] = {
         UploadFailed,
         UploadDone,
         LimitsChanged,
+        QueueOrder,
+        UploadRemoved,
     )
 }
 

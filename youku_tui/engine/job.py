@@ -31,7 +31,6 @@ from youku_tui.engine.checkpoint import (
     CheckpointStore,
     FileIdentity,
     PartRecord,
-    UploadLock,
 )
 from youku_tui.engine.concurrency import ConcurrencyControl
 from youku_tui.engine.events import (
@@ -151,7 +150,6 @@ class UploadJob:
         self.ctx = ctx
         self._watch_password = watch_password  # memory only: never in a checkpoint
         self.task: asyncio.Task[None] | None = None
-        self.lock: UploadLock | None = None  # held while this process owns the upload
         self.stop_kind: UploadState | None = None  # PAUSED or CANCELLED while stopping
         self._stop = threading.Event()
         # Live counters (written by worker threads; single int/dict ops are atomic enough).
@@ -841,13 +839,8 @@ class UploadJob:
         self._settle(S.CANCELLED, "cancelled")
 
     def close(self) -> None:
-        """Let go of the OSS connections and of the lock (another process may resume it)."""
-        self._target = None  # its connections stay in the engine's session
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
-            if self.cp.state.is_terminal:
-                self.ctx.store.remove_lock_file(self.upload_id)
+        """Let go of the OSS connections (they stay in the engine's session)."""
+        self._target = None
 
 
 def _record(stored: StoredPart) -> PartRecord:

@@ -38,15 +38,18 @@ from youku_tui.engine.events import (
     EventSink,
     LimitsChanged,
     Progress,
+    QueueOrder,
     StateChanged,
     TokenRefreshed,
     UploadAdded,
     UploadLog,
+    UploadRemoved,
 )
 from youku_tui.engine.hashing import crcmod_has_c_extension
 from youku_tui.engine.ids import new_upload_id
 from youku_tui.engine.job import EngineContext, UploadJob
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
+from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.parts import plan_parts
 from youku_tui.engine.states import ACTIVE_STATES, UploadState, transition
 from youku_tui.errors import (
@@ -130,9 +133,16 @@ class UploadEngine:
         checkpoint_dir: Path,
         settings: EngineSettings,
         sink: EventSink,
+        *,
+        owner: OwnerLock | None = None,
     ) -> None:
+        # The folder's owner lock comes first, before a single checkpoint is read; without one
+        # given, the engine takes it (OwnerBusyError when another process owns the folder) and
+        # lets it go at shutdown.
+        self._own_lock = owner is None
+        self._owner = owner or OwnerLock.acquire(checkpoint_dir, role="youku-tui, in-process")
         self._client = client
-        self._store = CheckpointStore(checkpoint_dir)
+        self._store = CheckpointStore(checkpoint_dir, self._owner)
         self._sink = sink
         self._jobs: dict[str, UploadJob] = {}
         self._order: list[str] = []
@@ -175,6 +185,10 @@ class UploadEngine:
         """Parts allowed in flight now (``max_parts``, or what the path rewards when 0)."""
         return self._ctx.concurrency.parts
 
+    @property
+    def owner(self) -> OwnerLock:
+        return self._owner
+
     # --- lifetime -------------------------------------------------------------------------
 
     async def __aenter__(self) -> UploadEngine:
@@ -212,6 +226,8 @@ class UploadEngine:
         # Part threads of a paused upload stop within one chunk; do not wait for them.
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._ctx.oss_session.session.close()
+        if self._own_lock:
+            self._owner.release()
 
     # --- adding -------------------------------------------------------------------------
 
@@ -231,7 +247,6 @@ class UploadEngine:
             ).part_size,
         )
         job = UploadJob(checkpoint, self._ctx, watch_password=metadata.watch_password)
-        job.lock = self._store.lock(upload_id)  # a fresh id: nobody else can hold it
         self._store.save(checkpoint)
         self._register(job)
         self._schedule()
@@ -258,16 +273,6 @@ class UploadEngine:
                 # Restoring, not a transition: the process that ran it is gone.
                 checkpoint.state = S.PAUSED
             job = UploadJob(checkpoint, self._ctx, watch_password=watch_password)
-            job.lock = self._store.lock(job.upload_id)
-            if job.lock is None:
-                problems.append(
-                    CheckpointProblem(
-                        self._store.path_for(job.upload_id),
-                        f"{checkpoint.path.name} ({job.upload_id}) is being uploaded by another "
-                        "youku-tui process; left to it",
-                    )
-                )
-                continue
             try:
                 if checkpoint.md5:
                     checkpoint.check_file()
@@ -339,9 +344,12 @@ class UploadEngine:
             job.set_state(S.QUEUED, "resumed")
             self._schedule()
 
-    def retry(self, upload_id: str) -> None:
+    def retry(self, upload_id: str, *, watch_password: str = "") -> None:
+        """Queue a failed upload again (``watch_password`` for one that still needs it)."""
         job = self._job(upload_id)
         self._ctx.login_blocked = False
+        if watch_password:
+            job._watch_password = watch_password
         if job.state is S.FAILED and not job.running:
             job.retries = 0
             job.set_state(S.QUEUED, "retry")
@@ -368,13 +376,40 @@ class UploadEngine:
         if target == index:
             return
         self._order.insert(target, self._order.pop(index))
+        self._renumber()
+        self._emit(QueueOrder(order=list(self._order)))
+        self._schedule()
+
+    def _renumber(self) -> None:
         for position, uid in enumerate(self._order):
             job = self._jobs[uid]
             if job.cp.position != position:
                 job.cp.position = position
                 if not job.running:
                     self._save_quietly(job)
-        self._schedule()
+
+    def remove(self, upload_id: str) -> None:
+        """Forget a done, failed or cancelled upload, and delete its checkpoint.
+
+        Anything else is refused (pause or cancel it first): a checkpoint is what lets an
+        unfinished upload resume.
+        """
+        job = self._job(upload_id)
+        if job.running or job.state not in (S.DONE, S.FAILED, S.CANCELLED):
+            raise CheckpointError(f"{upload_id} is {job.state}: cancel it before removing it")
+        job.close()
+        try:
+            self._store.path_for(upload_id).unlink(missing_ok=True)
+        except OSError as exc:
+            raise CheckpointError(
+                f"cannot delete {upload_id}'s checkpoint: {exc.strerror}"
+            ) from exc
+        del self._jobs[upload_id]
+        self._marks.pop(upload_id, None)
+        self._order.remove(upload_id)
+        self._emit(UploadRemoved(upload_id=upload_id))
+        self._renumber()
+        self._update_idle()
 
     def pause_all(self) -> None:
         for upload_id in list(self._order):

@@ -62,6 +62,10 @@ class UploadControl(Protocol):
         """Deliver every later engine event to ``sink`` on this loop's thread."""
         ...
 
+    def unsubscribe(self, sink: EventSink) -> None:
+        """Stop delivering events to ``sink`` (a view closing while the owner goes on)."""
+        ...
+
     def snapshots(self) -> list[UploadSnapshot]: ...
 
     # --- commands with an answer ---------------------------------------------------------

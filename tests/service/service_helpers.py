@@ -1,0 +1,46 @@
+"""Helpers for the service tests: videos, a sandbox-backed config, polling with a bound."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from youku_tui.config import Config, EngineSettings
+from youku_tui.metadata import VideoMetadata
+from youku_tui.sandbox import SandboxThread
+
+KIB = 1024
+MIB = 1024 * 1024
+META = VideoMetadata(title="Clip", tags=("test",))
+
+
+def make_video(folder: Path, name: str, size: int) -> Path:
+    """A file of random bytes (unique, so the sandbox never sees a duplicate upload)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def sandbox_config(sandbox: SandboxThread, **engine: int) -> Config:
+    """A config that talks to ``sandbox`` (its production-style folder, not sandbox-uploads)."""
+    engine.setdefault("part_size", 256 * KIB)
+    return replace(
+        Config(),
+        api_base=sandbox.api_base,
+        credentials=sandbox.credentials,
+        engine=replace(EngineSettings(), **engine),
+    )
+
+
+async def until(check: Callable[[], bool], within: float = 20.0) -> None:
+    """Poll ``check`` every 20 ms; fail the test after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {check}")
+        await asyncio.sleep(0.02)
