@@ -15,7 +15,6 @@ from textual.pilot import Pilot
 
 from youku_tui.config import Config, MetadataDefaults, TuiSettings
 from youku_tui.tui.app import YoukuApp
-from youku_tui.tui.bridge import EngineBridge
 from youku_tui.tui.screens.browser import BrowserScreen
 
 # Snapshots show the folder path, so it must not depend on pytest's tmp_path.
@@ -72,7 +71,7 @@ AppFactory = Callable[..., YoukuApp]
 
 @pytest.fixture
 def make_app() -> AppFactory:
-    """A YoukuApp over a FakeEngine, painted on demand (no timers) for stable screenshots."""
+    """A YoukuApp over a FakeEngine (an UploadControl), painted on demand (no timers) for stable screenshots."""
 
     def factory(
         theme: str = "youku-dark",
@@ -84,7 +83,6 @@ def make_app() -> AppFactory:
         engine = engine or FakeEngine(sample_snapshots() if snapshots else [])
         return YoukuApp(
             engine,
-            EngineBridge(),
             config or make_config(theme),
             live=kwargs.pop("live", False),
             today=TODAY,

@@ -1,4 +1,5 @@
-"""A deterministic stand-in for UploadEngine: fixed snapshots, commands recorded.
+"""A deterministic stand-in for the uploads' owner (UploadControl): fixed snapshots,
+commands recorded.
 
 Used for snapshot tests (which must not depend on clocks or speeds) and for widget tests;
 the end-to-end tests drive the real engine against the sandbox.
@@ -9,9 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from youku_tui.config import Credentials, EngineSettings
+from youku_tui.engine.events import EngineEvent, EventSink
 from youku_tui.engine.manager import CheckpointProblem, UploadSnapshot
 from youku_tui.engine.states import UploadState
 from youku_tui.metadata import VideoMetadata
+from youku_tui.service.control import OwnerInfo, UploadControl
 
 MB = 1024 * 1024
 
@@ -53,17 +57,45 @@ def sample_snapshots() -> list[UploadSnapshot]:
 
 
 class FakeEngine:
-    def __init__(self, snapshots: list[UploadSnapshot] | None = None) -> None:
+    """An :class:`~youku_tui.service.control.UploadControl` with fixed snapshots; every
+    command is recorded in ``calls``. ``in_service`` plays the per-user service's client."""
+
+    def __init__(
+        self, snapshots: list[UploadSnapshot] | None = None, *, in_service: bool = False
+    ) -> None:
         self._snaps = {s.upload_id: s for s in (snapshots or [])}
         self.calls: list[tuple[str, object]] = []
         self.added: list[tuple[Path, VideoMetadata]] = []
+        self.sinks: list[EventSink] = []
         self.login_blocked = False
+        self.limits = EngineSettings()
+        self.owner = OwnerInfo(
+            pid=4242, in_service=in_service, sandbox=False, state_dir="/nonexistent/uploads"
+        )
 
     def _set(self, upload_id: str, state: UploadState) -> None:
         if upload_id in self._snaps:
             self._snaps[upload_id] = replace(self._snaps[upload_id], state=state)
 
-    def add(self, path: Path, metadata: VideoMetadata, *, start: bool = True) -> str:
+    def subscribe(self, sink: EventSink) -> None:
+        self.sinks.append(sink)
+
+    def unsubscribe(self, sink: EventSink) -> None:
+        self.sinks.remove(sink)
+
+    def emit(self, event: EngineEvent) -> None:
+        """Play the owner: deliver ``event`` to every subscribed view."""
+        for sink in self.sinks:
+            sink(event)
+
+    def snapshots(self) -> list[UploadSnapshot]:
+        return list(self._snaps.values())
+
+    async def add(self, path: Path, metadata: VideoMetadata, *, start: bool = True) -> str:
+        return self.add_now(path, metadata)
+
+    def add_now(self, path: Path, metadata: VideoMetadata) -> str:
+        """``add`` for a test's set-up, outside any event loop."""
         upload_id = f"n{len(self.added) + 1}"
         self.added.append((path, metadata))
         self._snaps[upload_id] = UploadSnapshot(
@@ -76,9 +108,18 @@ class FakeEngine:
         )
         return upload_id
 
-    def load_checkpoints(self, *, start: bool) -> list[CheckpointProblem]:
-        self.calls.append(("load_checkpoints", start))
+    async def resume_unfinished(
+        self, *, start: bool, watch_password: str = ""
+    ) -> list[CheckpointProblem]:
+        self.calls.append(("resume_unfinished", start))
         return []
+
+    async def cancel(self, upload_id: str) -> None:
+        self.calls.append(("cancel", upload_id))
+        self._set(upload_id, UploadState.CANCELLED)
+
+    async def wait_idle(self) -> None:
+        return None
 
     def pause(self, upload_id: str) -> None:
         self.calls.append(("pause", upload_id))
@@ -88,16 +129,16 @@ class FakeEngine:
         self.calls.append(("resume", upload_id))
         self._set(upload_id, UploadState.QUEUED)
 
-    def retry(self, upload_id: str) -> None:
-        self.calls.append(("retry", upload_id))
+    def retry(self, upload_id: str, *, watch_password: str = "") -> None:
+        self.calls.append(("retry", (upload_id, watch_password) if watch_password else upload_id))
         self._set(upload_id, UploadState.QUEUED)
-
-    async def cancel(self, upload_id: str) -> None:
-        self.calls.append(("cancel", upload_id))
-        self._set(upload_id, UploadState.CANCELLED)
 
     def move(self, upload_id: str, delta: int) -> None:
         self.calls.append(("move", (upload_id, delta)))
+
+    def remove(self, upload_id: str) -> None:
+        self.calls.append(("remove", upload_id))
+        self._snaps.pop(upload_id, None)
 
     def pause_all(self) -> None:
         self.calls.append(("pause_all", None))
@@ -108,9 +149,6 @@ class FakeEngine:
     def resume_all(self) -> None:
         self.calls.append(("resume_all", None))
 
-    def logged_in_again(self) -> None:
-        self.calls.append(("logged_in_again", None))
-
     def set_limits(
         self,
         *,
@@ -120,8 +158,13 @@ class FakeEngine:
     ) -> None:
         self.calls.append(("set_limits", (max_uploads, max_parts, bandwidth)))
 
-    def snapshots(self) -> list[UploadSnapshot]:
-        return list(self._snaps.values())
+    def log_in(self, credentials: Credentials) -> None:
+        self.calls.append(("log_in", credentials))
 
-    async def wait_idle(self) -> None:
-        return None
+    async def close(self) -> None:
+        self.calls.append(("close", None))
+
+
+def as_control(engine: FakeEngine) -> UploadControl:
+    """The fake, checked by mypy against the protocol it stands in for."""
+    return engine

@@ -71,7 +71,7 @@ async def test_files_in_the_engine_are_marked(make_app: AppFactory, video_folder
     engine = FakeEngine()
     from youku_tui.metadata import VideoMetadata
 
-    engine.add(video_folder / "beach-day.mp4", VideoMetadata(title="b", tags=("aa",)))
+    engine.add_now(video_folder / "beach-day.mp4", VideoMetadata(title="b", tags=("aa",)))
     app = make_app(engine=engine, paths=[video_folder])
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
@@ -162,7 +162,7 @@ async def test_form_checks_as_you_type_and_masks_the_password(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-    engine = app.engine
+    engine = app.control
     assert isinstance(engine, FakeEngine)
     assert [m.watch_password for _, m in engine.added] == ["abc123"] * 3
     assert [m.title for _, m in engine.added] == ["beach-day", "city-walk", "concert-encore"]
@@ -192,7 +192,7 @@ async def test_per_file_title_and_presets(make_app: AppFactory, video_folder: Pa
         assert load_config().presets["trips"].tags == ("travel", "2026")
         await pilot.press("ctrl+s")
         await pilot.pause()
-    engine = app.engine
+    engine = app.control
     assert isinstance(engine, FakeEngine)
     assert [m.title for _, m in engine.added][1] == "City at night"
     assert [m.tags for _, m in engine.added] == [

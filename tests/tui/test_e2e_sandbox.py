@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,12 @@ from textual.widgets import Input
 from youku_tui.api.client import YoukuClient
 from youku_tui.api.retry import RetryPolicy
 from youku_tui.config import Config, EngineSettings, MetadataDefaults, load_config
-from youku_tui.engine.manager import UploadEngine
 from youku_tui.engine.states import UploadState
+from youku_tui.runtime import Runtime
 from youku_tui.sandbox import SandboxThread
+from youku_tui.service.control import UploadControl
+from youku_tui.service.host import EngineHost
 from youku_tui.tui.app import YoukuApp
-from youku_tui.tui.bridge import EngineBridge
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.login import LoginScreen
@@ -48,14 +50,9 @@ def make_videos(folder: Path, sizes: dict[str, int]) -> list[Path]:
 
 @contextlib.asynccontextmanager
 async def running_app(
-    sandbox: SandboxThread,
-    tmp_path: Path,
-    config: Config,
-    paths: list[Path],
-    *,
-    in_place_login: bool = False,
-) -> AsyncIterator[tuple[YoukuApp, Pilot[str], UploadEngine]]:
-    bridge = EngineBridge()
+    sandbox: SandboxThread, tmp_path: Path, config: Config, paths: list[Path]
+) -> AsyncIterator[tuple[YoukuApp, Pilot[str], EngineHost]]:
+    """The app over an in-process EngineHost (``--no-service``) on the sandbox."""
     settings = EngineSettings(max_uploads=3, max_parts=4, part_size=100 * KIB)
     client = YoukuClient(
         sandbox.credentials,
@@ -63,18 +60,20 @@ async def running_app(
         retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
     )
     async with client:
-        engine = UploadEngine(client, tmp_path / "checkpoints", settings, bridge.sink)
-        async with engine:
+        rt = Runtime(
+            config=replace(config, engine=settings),
+            client=client,
+            checkpoint_dir=tmp_path / "checkpoints",
+        )
+        async with EngineHost(rt, sandbox=True) as host:
             app = YoukuApp(
-                engine,
-                bridge,
+                host,
                 config,
                 paths=paths,
-                client=client if in_place_login else None,
                 save_login=False,  # as for the sandbox: the test's tokens stay out of the config
             )
             async with app.run_test(size=(80, 24)) as pilot:
-                yield app, pilot, engine
+                yield app, pilot, host
 
 
 async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], limit: float = 30.0) -> None:
@@ -86,7 +85,7 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], limit: fl
         await pilot.pause(0.05)
 
 
-def states(engine: UploadEngine) -> dict[str, UploadState]:
+def states(engine: UploadControl) -> dict[str, UploadState]:
     return {Path(s.path).name: s.state for s in engine.snapshots()}
 
 
@@ -205,7 +204,7 @@ async def test_login_refused_mid_run_asks_once_and_uploads_go_on_without_restart
     folder = tmp_path / "videos"
     make_videos(folder, {"a.mp4": 150 * KIB, "b.mov": 120 * KIB, "c.mkv": 90 * KIB})
     config = make_config(api_base=sandbox.api_base)
-    async with running_app(sandbox, tmp_path, config, [folder], in_place_login=True) as (
+    async with running_app(sandbox, tmp_path, config, [folder]) as (
         app,
         pilot,
         engine,

@@ -127,20 +127,38 @@ async def test_filter_by_state(make_app: AppFactory) -> None:
         assert [r.upload_id for r in upload_list.rows] == ["u4"]
 
 
-async def test_quit_with_uploads_running_asks_then_pauses_all(make_app: AppFactory) -> None:
-    engine = FakeEngine(sample_snapshots())
+async def test_quit_in_process_asks_first_and_leaves_the_pausing_to_the_owner(
+    make_app: AppFactory,
+) -> None:
+    engine = FakeEngine(sample_snapshots())  # --no-service: the uploads live in this process
     app = make_app(engine=engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
+        assert "4 upload(s) run in this process" in app.screen.question
         await pilot.press("escape")
         await pilot.pause()
-        assert app.is_running and ("pause_all", None) not in engine.calls
+        assert app.is_running
         await pilot.press("ctrl+q", "y")
         await pilot.pause()
-    assert ("pause_all", None) in engine.calls
     assert not app.is_running
+    # No waiting on the screen: the launcher closes the owner, which pauses and saves.
+    assert ("pause_all", None) not in engine.calls
+    assert app.quit_note == "Pausing 4 upload(s) (progress is saved); `youku-tui` resumes them."
+
+
+async def test_quit_with_a_service_leaves_at_once_and_says_the_uploads_go_on(
+    make_app: AppFactory,
+) -> None:
+    engine = FakeEngine(sample_snapshots(), in_service=True)
+    app = make_app(engine=engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running  # no question: nothing stops
+    assert not [c for c in engine.calls if c[0] in ("pause", "pause_all", "close")]
+    assert "4 upload(s) go on in the youku-tui service (pid 4242)" in app.quit_note
 
 
 async def test_quit_with_nothing_running_just_quits(make_app: AppFactory) -> None:

@@ -57,6 +57,12 @@ def build_tui_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="queue the FILES at once with the [defaults] metadata of the config (no form)",
     )
+    parser.add_argument(
+        "--no-service",
+        action="store_true",
+        help="run the uploads in this process instead of the per-user service "
+        "(they pause when the app quits)",
+    )
     parser.add_argument("paths", nargs="*", help="a folder to browse or files to pick")
     return parser
 
@@ -81,7 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     tui_args = build_tui_parser().parse_args(args_list)
     from youku_tui.tui.launch import run_tui
 
-    return run_tui(paths=tui_args.paths, sandbox=tui_args.sandbox, start=tui_args.start)
+    return run_tui(
+        paths=tui_args.paths,
+        sandbox=tui_args.sandbox,
+        start=tui_args.start,
+        no_service=tui_args.no_service,
+    )
 
 
 if __name__ == "__main__":

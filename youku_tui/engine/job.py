@@ -195,6 +195,16 @@ class UploadJob:
         return PartPlan(self.cp.size, self.cp.part_size).count if self.cp.part_size else 0
 
     @property
+    def needs_watch_password(self) -> bool:
+        """True while the upload is still to be created with a watch password nobody gave
+        this process (passwords are never stored): a retry must bring one."""
+        return (
+            self.cp.metadata.get("public_type") == PublicType.PASSWORD.value
+            and not self.cp.upload_token
+            and not self._watch_password
+        )
+
+    @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 

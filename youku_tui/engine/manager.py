@@ -89,6 +89,7 @@ class UploadSnapshot:
     position: int = 0  # order in the queue
     speed: float = 0.0  # bytes per second, smoothed (hashing or uploading)
     md5: str = ""
+    needs_password: bool = False  # a retry must bring the watch password (never stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,6 +492,7 @@ class UploadEngine:
             position=index,
             speed=self._marks.get(job.upload_id, _ProgressMark()).speed,
             md5=cp.md5,
+            needs_password=job.needs_watch_password,
         )
 
     async def wait_idle(self) -> None:

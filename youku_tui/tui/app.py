@@ -1,10 +1,13 @@
-"""YoukuApp: the Textual application, a view over the upload engine.
+"""YoukuApp: the Textual application, a view over the uploads.
 
-The engine runs on this app's event loop and reports through :class:`EngineBridge`; commands
-go straight to the engine. The app owns what spans screens: the picked files, the form's
-state, the current limits, themes and key remaps, and the paint timer. Screens ask for
-changes to that state with messages (declared on the screen that sends them, handled here
-with ``@on``); they never write it.
+The app drives the uploads only through :class:`~youku_tui.service.control.UploadControl`:
+the per-user service's client (the uploads go on when the app quits or the terminal goes) or,
+with ``--no-service``, an engine in this process. Events arrive through
+:class:`EngineBridge`; commands that need an answer (add, cancel, resume_unfinished) run in
+workers so the screen never waits on the socket. The app owns what spans screens: the picked
+files, the form's state, the current limits, themes and key remaps, and the paint timer.
+Screens ask for changes to that state with messages (declared on the screen that sends them,
+handled here with ``@on``); they never write it.
 
 Every tick (4 Hz) the app drains the bridge, raises the app-wide notifications (toasts, the
 bell, a terminal notification) and repaints the dashboard only while it is on screen.
@@ -12,13 +15,12 @@ bell, a terminal notification) and repaints the dashboard only while it is on sc
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -30,7 +32,6 @@ from textual.theme import Theme
 
 from youku_tui.config import (
     Config,
-    Credentials,
     EngineSettings,
     MetadataDefaults,
     check_api_base,
@@ -40,8 +41,9 @@ from youku_tui.engine.events import EngineEvent, LimitsChanged, UploadDone, Uplo
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import ConfigError, YoukuTuiError
 from youku_tui.metadata import VideoMetadata
+from youku_tui.service.control import UploadControl
 from youku_tui.tui.attention import notification_sequence
-from youku_tui.tui.bridge import EngineBridge, EngineControls
+from youku_tui.tui.bridge import EngineBridge
 from youku_tui.tui.keymap import binding_ids, keymap_problems
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.confirm import ConfirmScreen
@@ -52,16 +54,7 @@ from youku_tui.tui.screens.metadata_form import FormState, MetadataFormScreen, p
 from youku_tui.tui.themes import DEFAULT_THEME, OwnThemesProvider, discover_themes
 
 RELOGIN = "relogin"  # exit result: launch opens the login screen and starts again
-QUIT_WAIT_SECONDS = 15.0  # how long quitting waits for running uploads to pause
 PAINT_INTERVAL = 0.25  # seconds between batched paints (4 Hz)
-
-
-class LoginTarget(Protocol):
-    """What a new login needs of :class:`youku_tui.api.client.YoukuClient`."""
-
-    @property
-    def api_base(self) -> str: ...
-    def log_in(self, credentials: Credentials) -> None: ...
 
 
 class YoukuApp(App[str]):
@@ -83,8 +76,7 @@ class YoukuApp(App[str]):
 
     def __init__(
         self,
-        engine: EngineControls,
-        bridge: EngineBridge,
+        control: UploadControl,
         config: Config,
         *,
         config_path: Path | None = None,
@@ -94,24 +86,22 @@ class YoukuApp(App[str]):
         load_checkpoints: bool = True,
         today: date | None = None,
         extra_theme_dirs: list[Path] | None = None,
-        client: LoginTarget | None = None,
         save_login: bool = True,
     ) -> None:
         super().__init__()
-        self.engine = engine
-        self.bridge = bridge
+        self.control = control
+        self.bridge = EngineBridge()
+        control.subscribe(self.bridge.sink)
         self.config = config
         self.config_path = config_path
-        # The engine's API client: a new login swaps its credentials in place. Without it
-        # (tests on a fake engine) a new login restarts the engine instead.
-        self.client = client
         self.save_login = save_login  # False for the sandbox: its tokens are not the user's
         self.initial_paths = [Path(p).expanduser() for p in paths]
         self.start_paths = [Path(p).expanduser().resolve() for p in start_paths]
         self.live = live  # False in snapshot tests: no timers, painted on demand
         self.load_checkpoints_at_start = load_checkpoints
         self.today = today
-        self.limits: EngineSettings = config.engine
+        self.quit_note = ""  # printed by the launcher once the screen is restored
+        self.limits: EngineSettings = control.limits  # as the owner runs them (live changes)
         # Changed only here (screens post BrowserScreen.PicksChanged); screens get a view.
         self._picked: dict[Path, int] = {}
         self.picks_changed_signal: Signal[None] = Signal(self, "picks-changed")
@@ -131,6 +121,9 @@ class YoukuApp(App[str]):
             self.register_theme(theme)
         wanted = self.config.tui.theme
         self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+
+    def on_unmount(self) -> None:
+        self.control.unsubscribe(self.bridge.sink)
 
     def get_default_screen(self) -> Screen[None]:
         return DashboardScreen()
@@ -154,16 +147,18 @@ class YoukuApp(App[str]):
         if self.live:
             self.set_interval(PAINT_INTERVAL, self.tick)
 
-    def _load_checkpoints(self) -> None:
+    @work(group="resume-unfinished")
+    async def _load_checkpoints(self) -> None:
         try:
-            problems = self.engine.load_checkpoints(start=self.config.tui.auto_resume)
+            problems = await self.control.resume_unfinished(start=self.config.tui.auto_resume)
         except YoukuTuiError as exc:
             self.notify(f"Checkpoints: {exc}", severity="error")
             return
         for problem in problems:
             self.notify(f"{problem.path.name}: {problem.message}", severity="warning")
-        if not self.config.tui.auto_resume and self.engine.snapshots():
+        if not self.config.tui.auto_resume and self.control.snapshots():
             self.notify("Unfinished uploads are paused: R resumes all, p one", timeout=6)
+        self.repaint_dashboard()
 
     def _open_initial_paths(self) -> None:
         if not self.initial_paths:
@@ -250,12 +245,7 @@ class YoukuApp(App[str]):
         """Open the login screen; saving it lets the waiting uploads go on (no restart)."""
         if isinstance(self.screen, LoginScreen):
             return
-        in_place = self.client is not None
-        explain = (
-            "Uploads waiting for the login continue with the new one; nothing restarts."
-            if in_place
-            else "Saving restarts the engine: running uploads pause and resume with the new login."
-        )
+        explain = "Uploads waiting for the login continue with the new one; nothing restarts."
 
         def done(result: LoginResult | None) -> None:
             if result is not None:
@@ -272,19 +262,17 @@ class YoukuApp(App[str]):
         )
 
     def apply_login(self, result: LoginResult) -> None:
-        """Hand the new credentials to the client, then retry and resume what waited."""
-        client = self.client
+        """Hand the new credentials to the owner, which retries and resumes what waited."""
         new_base = check_api_base(result.config.api_base)
-        if client is None or new_base != client.api_base:
-            # The client talks to one API base for its whole life: another one needs a restart.
+        if new_base != check_api_base(self.config.api_base):
+            # The owner's client talks to one API base for its whole life.
             self.exit(RELOGIN)
             return
-        client.log_in(result.config.credentials)
         self.config = replace(self.config, credentials=result.config.credentials)
         self.bridge.logged_in_again()
         # Retries what failed for the login, resumes what paused waiting for it, and lifts
         # the engine's block; uploads the user paused stay paused.
-        self.engine.logged_in_again()
+        self.control.log_in(result.config.credentials)
         self.notify("Logged in: the uploads continue", timeout=4)
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen):
@@ -293,12 +281,13 @@ class YoukuApp(App[str]):
 
     # --- engine commands ------------------------------------------------------------------
 
-    def start_uploads(self, batch: list[tuple[Path, VideoMetadata]]) -> None:
+    @work(group="add")
+    async def start_uploads(self, batch: list[tuple[Path, VideoMetadata]]) -> None:
         """Queue a described batch; say what failed; back to the dashboard if any started."""
         added = 0
         for path, meta in batch:
             try:
-                self.engine.add(path, meta, start=True)
+                await self.control.add(path, meta, start=True)
             except YoukuTuiError as exc:
                 self.notify(f"{path.name}: {exc}", severity="error", timeout=8)
             else:
@@ -308,7 +297,7 @@ class YoukuApp(App[str]):
             self.finish_batch()
 
     def set_limits(self, *, max_uploads: int | None = None, bandwidth: int | None = None) -> None:
-        self.engine.set_limits(max_uploads=max_uploads, bandwidth=bandwidth)
+        self.control.set_limits(max_uploads=max_uploads, bandwidth=bandwidth)
         self.limits = replace(
             self.limits,
             max_uploads=self.limits.max_uploads if max_uploads is None else max_uploads,
@@ -339,6 +328,12 @@ class YoukuApp(App[str]):
             if not isinstance(screen, ModalScreen):
                 return None
         return None
+
+    def repaint_dashboard(self) -> None:
+        """Something changed outside a tick (a command answered): repaint soon if shown."""
+        dashboard = self.visible_dashboard()
+        if dashboard is not None:
+            dashboard.changed()
 
     def _write_to_driver(self, text: str) -> None:
         # Textual has no public call for raw output; copy_to_clipboard writes OSC 52 this way.
@@ -405,7 +400,7 @@ class YoukuApp(App[str]):
         self.alert("youku-tui: " + ", ".join(parts), ", ".join(n for n in names if n))
 
     def _title_of(self, upload_id: str) -> str:
-        for snap in self.engine.snapshots():
+        for snap in self.control.snapshots():
             if snap.upload_id == upload_id:
                 return snap.title
         return ""
@@ -442,26 +437,38 @@ class YoukuApp(App[str]):
             CommandPalette(providers=[OwnThemesProvider], placeholder="Search for themes…")
         )
 
-    def uploads_running(self) -> bool:
-        return any(
-            s.state.is_active or s.state is UploadState.QUEUED for s in self.engine.snapshots()
+    def uploads_running(self) -> int:
+        """How many uploads are queued or running."""
+        return sum(
+            s.state.is_active or s.state is UploadState.QUEUED for s in self.control.snapshots()
         )
 
     async def action_quit(self) -> None:
-        if not self.uploads_running():
+        """Leave at once. A service keeps the uploads going (and the app says so on the way
+        out); an engine in this process pauses them, which is asked first."""
+        running = self.uploads_running()
+        owner = self.control.owner
+        if owner.in_service:
+            if running:
+                self.quit_note = (
+                    f"{running} upload(s) go on in the youku-tui service (pid {owner.pid}). "
+                    "`youku-tui` shows them again; `youku-tui service stop` pauses them."
+                )
             self.exit()
-            return
-        self.confirm_quit()
+        elif running:
+            self.confirm_quit(running)
+        else:
+            self.exit()
 
     @work(exclusive=True, group="quit")
-    async def confirm_quit(self) -> None:
-        question = "Uploads are running. Pause them (progress is saved) and quit?"
-        if not await self.push_screen_wait(ConfirmScreen(question)):
-            return
-        self.notify("Pausing uploads and saving checkpoints…", timeout=QUIT_WAIT_SECONDS)
-        self.engine.pause_all()
-        try:
-            await asyncio.wait_for(self.engine.wait_idle(), QUIT_WAIT_SECONDS)
-        except TimeoutError:
-            self.notify("Some uploads did not pause in time", severity="warning")
-        self.exit()
+    async def confirm_quit(self, running: int) -> None:
+        question = (
+            f"{running} upload(s) run in this process (--no-service). "
+            "Pause them (progress is saved) and quit?"
+        )
+        if await self.push_screen_wait(ConfirmScreen(question)):
+            # Pausing is the owner's close, after the screen is gone: nothing to wait for here.
+            self.quit_note = (
+                f"Pausing {running} upload(s) (progress is saved); `youku-tui` resumes them."
+            )
+            self.exit()

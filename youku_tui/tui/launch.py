@@ -1,9 +1,11 @@
-"""``youku-tui [--sandbox] [PATH...]``: open the runtime and the engine, run the app.
+"""``youku-tui [--sandbox] [--no-service] [PATH...]``: get an UploadControl, run the app.
 
-The engine lives on the app's event loop: ``asyncio.run`` opens the runtime, the engine, then
-awaits ``App.run_async``; leaving the ``async with`` pauses what still runs and saves every
-checkpoint. A missing login at start opens the login screen and then starts again; a login
-refused while the app runs is replaced in place (the client's credentials), no restart.
+The app is a view. By default it attaches to the per-user service (starting it when
+``[service] auto_start``), so quitting or losing the terminal leaves the uploads running;
+``--no-service`` runs the engine on the app's event loop instead (it takes the state folder's
+owner lock), and leaving the ``async with`` pauses what still runs and saves every checkpoint.
+A missing login at start opens the login screen and then starts again; a login refused while
+the app runs is replaced in place (the owner's credentials), no restart.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from textual.app import App
 
 from youku_tui.config import Config, load_config
 from youku_tui.errors import ConfigError, NotLoggedInError, YoukuTuiError
+from youku_tui.service.connect import ControlMode, open_control
 from youku_tui.tui.app import RELOGIN, YoukuApp
-from youku_tui.tui.bridge import EngineBridge
 from youku_tui.tui.screens.login import LoginResult, LoginScreen
 from youku_tui.tui.themes import DEFAULT_THEME, discover_themes
 
@@ -46,29 +48,34 @@ class LoginApp(App[LoginResult | None]):
         self.push_screen(LoginScreen(self.config, self.reason), self.exit)
 
 
-async def _run_once(config: Config, paths: Sequence[str], sandbox: bool, start: bool) -> str | None:
-    from youku_tui.runtime import open_runtime
-
-    bridge = EngineBridge()
-    async with open_runtime(sandbox=sandbox, config=config) as rt:
-        engine = rt.make_engine(bridge.sink)
-        async with engine:
-            app = YoukuApp(
-                engine,
-                bridge,
-                rt.config,
-                paths=[] if start else paths,
-                start_paths=paths if start else [],
-                client=rt.client,
-                save_login=rt.sandbox is None,
-            )
-            result = await app.run_async()
-            if app.return_code not in (None, 0):
-                raise SystemExit(app.return_code)
-            return result
+def control_mode(no_service: bool) -> ControlMode:
+    return "local-only" if no_service else "attach-or-start"
 
 
-def run_tui(paths: Sequence[str] = (), sandbox: bool = False, start: bool = False) -> int:
+async def _run_once(
+    config: Config, paths: Sequence[str], sandbox: bool, start: bool, no_service: bool
+) -> str | None:
+    async with open_control(
+        sandbox, config=config, mode=control_mode(no_service), role="youku-tui"
+    ) as control:
+        app = YoukuApp(
+            control,
+            config,
+            paths=[] if start else paths,
+            start_paths=paths if start else [],
+            save_login=not sandbox,
+        )
+        result = await app.run_async()
+        if app.quit_note:  # the screen is restored: say what happens to the uploads
+            print(f"youku-tui: {app.quit_note}", file=sys.stderr)
+        if app.return_code not in (None, 0):
+            raise SystemExit(app.return_code)
+        return result
+
+
+def run_tui(
+    paths: Sequence[str] = (), sandbox: bool = False, start: bool = False, no_service: bool = False
+) -> int:
     """Run the TUI until the user quits; returns the process exit status."""
     reason = ""
     while True:
@@ -78,7 +85,7 @@ def run_tui(paths: Sequence[str] = (), sandbox: bool = False, start: bool = Fals
             print(f"youku-tui: configuration problem: {exc}", file=sys.stderr)
             return 2
         try:
-            result = asyncio.run(_run_once(config, paths, sandbox, start))
+            result = asyncio.run(_run_once(config, paths, sandbox, start, no_service))
         except NotLoggedInError as exc:
             result, reason = NEED_LOGIN, str(exc)
         except ConfigError as exc:

@@ -164,8 +164,8 @@ class BrowserScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="history")
     def load_history(self) -> None:
         """Files uploaded in earlier runs: their checkpoints stay, marked done."""
-        folder = getattr(self.youku.engine, "checkpoint_dir", None)
-        if not isinstance(folder, Path) or not folder.is_dir():
+        folder = Path(self.youku.control.owner.state_dir)
+        if not folder.is_dir():
             return
         try:
             checkpoints, _ = CheckpointStore(folder).load_all()
@@ -181,7 +181,7 @@ class BrowserScreen(Screen[None]):
 
     def refresh_marks(self) -> None:
         marks: dict[Path, str] = dict(self._uploaded_before)
-        for snap in self.youku.engine.snapshots():
+        for snap in self.youku.control.snapshots():
             if snap.state is UploadState.CANCELLED:
                 continue
             marks[Path(snap.path)] = "uploaded" if snap.state is UploadState.DONE else "queued"

@@ -20,6 +20,8 @@ from textual.widgets import Static
 from youku_tui.engine.events import watch_url
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
+from youku_tui.errors import YoukuTuiError
+from youku_tui.metadata import PublicType, check_watch_password
 from youku_tui.tui.bridge import Drained
 from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
@@ -130,7 +132,7 @@ class DashboardScreen(Screen[None]):
 
     def ask_for_login_when_blocked(self) -> None:
         """Open the login screen once when the engine starts waiting for a new login."""
-        if not self.youku.engine.login_blocked:
+        if not self.youku.control.login_blocked:
             self._login_asked = False
             return
         if self._login_asked or not self.is_current:
@@ -160,7 +162,7 @@ class DashboardScreen(Screen[None]):
         """Bring every widget up to date with the engine, in one batch."""
         self.dirty = False
         app = self.youku
-        snapshots = app.engine.snapshots()
+        snapshots = app.control.snapshots()
         bridge = app.bridge
         with self.app.batch_update():
             rows = [
@@ -191,14 +193,14 @@ class DashboardScreen(Screen[None]):
             max_uploads=settings.max_uploads,
             bandwidth=settings.bandwidth,
             filter_label=FILTERS[self.filter_index][0],
-            login_needed=self.youku.engine.login_blocked or self.youku.bridge.not_logged_in,
+            login_needed=self.youku.control.login_blocked or self.youku.bridge.not_logged_in,
         )
 
     def show_detail(self, snapshots: list[UploadSnapshot] | None = None) -> None:
         selected = self.query_one(UploadList).selected
         snap = None
         if selected is not None:
-            by_id = {s.upload_id: s for s in (snapshots or self.youku.engine.snapshots())}
+            by_id = {s.upload_id: s for s in (snapshots or self.youku.control.snapshots())}
             snap = by_id.get(selected.upload_id)
         bridge = self.youku.bridge
         upload_id = snap.upload_id if snap else ""
@@ -220,7 +222,7 @@ class DashboardScreen(Screen[None]):
         row = self.query_one(UploadList).selected
         if row is None:
             return None
-        for snap in self.youku.engine.snapshots():
+        for snap in self.youku.control.snapshots():
             if snap.upload_id == row.upload_id:
                 return snap
         return None
@@ -232,13 +234,13 @@ class DashboardScreen(Screen[None]):
         snap = self.selected_snapshot()
         if snap is None:
             return
-        engine = self.youku.engine
+        control = self.youku.control
         if snap.state is UploadState.PAUSED:
-            engine.resume(snap.upload_id)
+            control.resume(snap.upload_id)
         elif snap.state is UploadState.FAILED:
-            engine.retry(snap.upload_id)
+            self.retry(snap)
         elif snap.state.is_active or snap.state is UploadState.QUEUED:
-            engine.pause(snap.upload_id)
+            control.pause(snap.upload_id)
         else:
             self.notify(f"{snap.title} is {snap.state}", severity="warning")
         self.changed()
@@ -250,7 +252,25 @@ class DashboardScreen(Screen[None]):
         if snap.state is not UploadState.FAILED:
             self.notify("Only a failed upload can be retried", severity="warning")
             return
-        self.youku.engine.retry(snap.upload_id)
+        self.retry(snap)
+
+    @work(exclusive=True, group="retry")
+    async def retry(self, snap: UploadSnapshot) -> None:
+        """Retry a failed upload; one still to be created with a watch password asks for it
+        (passwords are never stored, so after a restart only the user has it)."""
+        password = ""
+        if snap.needs_password:
+            answer = await self.app.push_screen_wait(
+                PromptScreen(f"Watch password for {snap.title!r} (not stored):", password=True)
+            )
+            if answer is None:
+                return
+            problems = check_watch_password(PublicType.PASSWORD, answer)
+            if problems:
+                self.notify(f"Watch password {problems[0].message}", severity="error")
+                return
+            password = answer
+        self.youku.control.retry(snap.upload_id, watch_password=password)
         self.changed()
 
     @work(exclusive=True, group="cancel")
@@ -260,7 +280,11 @@ class DashboardScreen(Screen[None]):
             return
         question = f"Cancel the upload of {snap.title!r}? Its progress is thrown away."
         if await self.app.push_screen_wait(ConfirmScreen(question)):
-            await self.youku.engine.cancel(snap.upload_id)
+            try:
+                await self.youku.control.cancel(snap.upload_id)
+            except YoukuTuiError as exc:
+                self.notify(f"Not cancelled: {exc}", severity="error")
+                return
             self.notify(f"Cancelled {snap.title}")
             self.changed()
 
@@ -268,7 +292,7 @@ class DashboardScreen(Screen[None]):
         snap = self.selected_snapshot()
         if snap is None:
             return
-        self.youku.engine.move(snap.upload_id, delta)
+        self.youku.control.move(snap.upload_id, delta)
         self.changed()
 
     def action_at_once(self, delta: int) -> None:
@@ -298,11 +322,11 @@ class DashboardScreen(Screen[None]):
         self.changed()
 
     def action_pause_all(self) -> None:
-        self.youku.engine.pause_all()
+        self.youku.control.pause_all()
         self.changed()
 
     def action_resume_all(self) -> None:
-        self.youku.engine.resume_all()
+        self.youku.control.resume_all()
         self.changed()
 
     def action_cycle_filter(self) -> None:
