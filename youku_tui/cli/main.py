@@ -85,13 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = handler(args)
         return result
     tui_args = build_tui_parser().parse_args(args_list)
-    from youku_tui.tui.launch import run_tui
+    from youku_tui.tui.launch import leave, run_tui
 
-    return run_tui(
-        paths=tui_args.paths,
-        sandbox=tui_args.sandbox,
-        start=tui_args.start,
-        no_service=tui_args.no_service,
+    leave(
+        run_tui(
+            paths=tui_args.paths,
+            sandbox=tui_args.sandbox,
+            start=tui_args.start,
+            no_service=tui_args.no_service,
+        )
     )
 
 

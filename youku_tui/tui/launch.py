@@ -11,9 +11,11 @@ the app runs is replaced in place (the owner's credentials), no restart.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 
 from textual.app import App
 
@@ -46,6 +48,20 @@ class LoginApp(App[LoginResult | None]):
 
     def on_mount(self) -> None:
         self.push_screen(LoginScreen(self.config, self.reason), self.exit)
+
+
+def leave(code: int) -> NoReturn:
+    """Exit without the interpreter's teardown, once everything is saved and closed.
+
+    After the app quit, the owner closed (checkpoints saved) and the terminal was restored,
+    Python still spent 0.6-1.5 s tearing down Textual's, aiohttp's and oss2's modules (measured
+    with strace on a loaded 2-core machine): most of the quit time. Nothing is left to do in
+    that time but flushing, which is done here first.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def control_mode(no_service: bool) -> ControlMode:
