@@ -463,7 +463,7 @@ class YoukuApp(App[str]):
     @work(exclusive=True, group="quit")
     async def confirm_quit(self, running: int) -> None:
         question = (
-            f"{running} upload(s) run in this process (--no-service). "
+            f"{running} upload(s) run in this process (no service owns them). "
             "Pause them (progress is saved) and quit?"
         )
         if await self.push_screen_wait(ConfirmScreen(question)):
