@@ -11,8 +11,10 @@ the app runs is replaced in place (the owner's credentials), no restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import ClassVar, NoReturn
@@ -81,9 +83,17 @@ async def _run_once(
             start_paths=paths if start else [],
             save_login=not sandbox,
         )
-        result = await app.run_async()
+        # A lost terminal (SSH dropped, window closed) quits like ctrl+q, so an owner in
+        # this process pauses and saves on the way out instead of dying mid-part.
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, app.exit)
+        try:
+            result = await app.run_async()
+        finally:
+            loop.remove_signal_handler(signal.SIGHUP)
         if app.quit_note:  # the screen is restored: say what happens to the uploads
-            print(f"youku-tui: {app.quit_note}", file=sys.stderr)
+            with contextlib.suppress(OSError):  # no terminal left after a SIGHUP
+                print(f"youku-tui: {app.quit_note}", file=sys.stderr)
         if app.return_code not in (None, 0):
             raise SystemExit(app.return_code)
         return result
