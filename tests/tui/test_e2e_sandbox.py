@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +31,7 @@ from youku_tui.service.control import UploadControl
 from youku_tui.service.host import EngineHost
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
+from youku_tui.tui.screens.confirm import ConfirmScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.login import LoginScreen
 from youku_tui.tui.screens.metadata_form import MetadataFormScreen
@@ -246,3 +249,31 @@ async def test_login_refused_mid_run_asks_once_and_uploads_go_on_without_restart
         assert "log in again" not in header
     assert len(sandbox.videos()) == 3
     assert load_config().credentials.access_token != creds.access_token  # nothing saved
+
+
+async def test_quit_in_process_asks_then_pauses_and_saves_quickly(
+    make_sandbox: Callable[..., SandboxThread], tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.*=bandwidth:100KB")
+    folder = tmp_path / "videos"
+    make_videos(folder, {"a.mp4": 900 * KIB, "b.mov": 900 * KIB})
+    began = 0.0
+    async with running_app(sandbox, tmp_path, make_config(), [folder]) as (app, pilot, host):
+        await open_listing(pilot)
+        await pilot.press("A", "n")
+        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: UploadState.UPLOADING in states(host).values())
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        began = time.perf_counter()
+        await pilot.press("y")
+    # Leaving the block closed the app and then the owner (what the launcher does).
+    took = time.perf_counter() - began
+    print(f"\nquit in process: {took * 1000:.0f} ms from 'y' to the owner closed")
+    saved = (tmp_path / "checkpoints").glob("*.toml")
+    assert sorted(re.findall(r'^state = "(\w+)"', p.read_text(), re.M)[0] for p in saved) == [
+        "paused",
+        "paused",
+    ]
+    assert app.quit_note.startswith("Pausing 2 upload(s)")
