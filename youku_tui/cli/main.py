@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tui_args = build_tui_parser().parse_args(args_list)
     from youku_tui.tui.launch import leave, run_tui
 
-    leave(
+    return leave(
         run_tui(
             paths=tui_args.paths,
             sandbox=tui_args.sandbox,
