@@ -1,4 +1,10 @@
-"""Headless subcommands: ``upload``, ``resume``, ``retry``, ``list``, ``cancel``, ``login``.
+"""Headless subcommands: ``upload``, ``status``, ``list``, ``resume``, ``retry``, ``cancel``,
+``remove``, ``clear``, ``login``.
+
+Every command drives the uploads through an :class:`UploadControl` (``open_control``): the
+per-user service when it runs, else the engine in this process, which then owns the state
+folder for as long as the command runs. A second would-be owner gets one line naming the
+owner (exit 2).
 
 The parsers are built at every start, so this module imports only argparse at the top; each
 handler imports the engine (httpx, oss2) when it runs. Errors print as one line, never a
@@ -20,10 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from youku_tui.cli.follow import Follower
     from youku_tui.cli.progress import JsonLines, TerminalBoard
+    from youku_tui.cli.views import Uploads
     from youku_tui.config import Config, MetadataDefaults
-    from youku_tui.engine.manager import CheckpointProblem, UploadEngine
+    from youku_tui.engine.manager import UploadSnapshot
     from youku_tui.metadata import VideoMetadata
+    from youku_tui.service.connect import ControlMode
+    from youku_tui.service.control import UploadControl
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,6 +57,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    # Limits of the uploads' owner, changed live and kept for later runs (issue 7).
     parser.add_argument("--jobs", type=int, metavar="N", help="uploads at once")
     parser.add_argument(
         "--parts",
@@ -77,9 +88,11 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
 def add_upload_parser(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "upload",
-        help="upload video files and wait until they are committed",
+        help="upload video files and follow them until they are committed",
         description="Upload video files to Youku. A title may use {stem}, {name}, {index}, "
-        "{date}. Exit 0 only when every file is committed.",
+        "{date}. When the service runs, the uploads are queued there and followed: Ctrl-C "
+        "stops following and they go on. Without a service they run in this process: "
+        "Ctrl-C pauses them (checkpoints saved). Exit 0 only when every file is committed.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument(
@@ -95,6 +108,12 @@ def add_upload_parser(sub: Any) -> None:
     parser.add_argument("--public-type", choices=("all", "friend", "password"))
     _add_password_options(parser, "watch password for --public-type password")
     parser.add_argument("--copyright-type", choices=("original", "reproduced"))
+    parser.add_argument(
+        "--detach",
+        "-d",
+        action="store_true",
+        help="hand the uploads to the service (started when needed), print their ids, exit",
+    )
     parser.add_argument(
         "--part-size", type=_parse_size, metavar="SIZE", help="OSS part size, e.g. 16MB"
     )
@@ -135,8 +154,23 @@ def add_retry_parser(sub: Any) -> None:
     parser.set_defaults(handler=run_retry)
 
 
+def add_status_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "status",
+        help="every upload with its progress (--follow: live, until Ctrl-C)",
+        description="Every upload in queue order with what OSS confirmed. From the service "
+        "when it runs, else from the checkpoints.",
+    )
+    parser.add_argument("--follow", "-f", action="store_true", help="keep showing, until Ctrl-C")
+    parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    _add_common(parser)
+    parser.set_defaults(handler=run_status)
+
+
 def add_list_parser(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("list", help="show unfinished uploads")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "list", help="show unfinished and failed uploads with their ids, in queue order"
+    )
     parser.add_argument("--all", action="store_true", help="also show done and cancelled ones")
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
     _add_common(parser)
@@ -153,6 +187,25 @@ def add_cancel_parser(sub: Any) -> None:
     parser.add_argument("upload_ids", nargs="+", metavar="ID")
     _add_common(parser)
     parser.set_defaults(handler=run_cancel)
+
+
+def add_remove_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "remove",
+        help="forget done, failed or cancelled uploads by id (deletes their checkpoints)",
+    )
+    parser.add_argument("upload_ids", nargs="+", metavar="ID")
+    _add_common(parser)
+    parser.set_defaults(handler=run_remove)
+
+
+def add_clear_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "clear", help="forget every done and cancelled upload (--failed: failed ones too)"
+    )
+    parser.add_argument("--failed", action="store_true", help="also forget failed uploads")
+    _add_common(parser)
+    parser.set_defaults(handler=run_clear)
 
 
 def add_login_parser(sub: Any) -> None:
@@ -259,7 +312,7 @@ def _guard(action: Callable[[], int]) -> int:
         return EXIT_BUG
 
 
-def _make_sink(args: argparse.Namespace) -> JsonLines | TerminalBoard:
+def _make_sink(args: argparse.Namespace, *, show_ids: bool = False) -> JsonLines | TerminalBoard:
     import shutil
 
     from youku_tui.cli.progress import JsonLines, TerminalBoard
@@ -271,110 +324,89 @@ def _make_sink(args: argparse.Namespace) -> JsonLines | TerminalBoard:
         tty=sys.stdout.isatty(),
         width=shutil.get_terminal_size().columns,
         quiet=getattr(args, "quiet", False),
-        bandwidth=args.bandwidth or 0,
+        show_ids=show_ids,
     )
-
-
-class _Stopper:
-    """SIGINT / SIGTERM: pause every upload (checkpoints saved) and remember which.
-
-    The handlers stay until the command returns, so a second Ctrl-C while the pause is on its
-    way only says so: it never lands in the middle of the clean-up as a KeyboardInterrupt.
-    """
-
-    def __init__(self, engine: UploadEngine) -> None:
-        self.engine = engine
-        self.signal: int | None = None
-
-    def __enter__(self) -> _Stopper:
-        import asyncio
-        import signal
-
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._stop, sig)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import asyncio
-        import signal
-
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-            # From here to the exit only clean-up runs: a late Ctrl-C waits for it.
-            signal.signal(sig, signal.SIG_IGN)
-
-    def _stop(self, sig: int) -> None:
-        if self.signal is None:
-            self.signal = sig
-            self.engine.pause_all()
-        else:  # a second Ctrl-C: the pause is already on its way; say so
-            print("youku-tui: pausing, saving checkpoints...", file=sys.stderr)
-
-    @property
-    def exit_code(self) -> int | None:
-        import signal
-
-        if self.signal is None:
-            return None
-        return EXIT_SIGTERM if self.signal == signal.SIGTERM else EXIT_SIGINT
-
-
-async def _drive(
-    engine: UploadEngine,
-    sink: JsonLines | TerminalBoard,
-    enqueue: Callable[[UploadEngine], list[str]],
-    args: argparse.Namespace,
-) -> int:
-    """Run the engine until nothing is queued or running; report per file; the exit code."""
-    from youku_tui.cli.progress import JsonLines
-    from youku_tui.engine.states import UploadState
-
-    with _Stopper(engine) as stopper:
-        async with engine:
-            if args.jobs or args.parts is not None or args.bandwidth is not None:
-                engine.set_limits(
-                    max_uploads=args.jobs, max_parts=args.parts, bandwidth=args.bandwidth
-                )
-            ids = enqueue(engine)
-            if ids:
-                await engine.wait_idle()
-    sink.close()
-    if not ids:
-        return EXIT_OK
-    wanted = set(ids)
-    snaps = [s for s in engine.snapshots() if s.upload_id in wanted]
-    for snap in snaps:
-        if isinstance(sink, JsonLines):
-            sink.write(
-                {
-                    "event": "result",
-                    "upload_id": snap.upload_id,
-                    "path": snap.path,
-                    "title": snap.title,
-                    "state": str(snap.state),
-                    "video_id": snap.video_id,
-                    "error": snap.last_error,
-                    "code": snap.last_error_code,
-                }
-            )
-    if stopper.exit_code is not None:
-        print(
-            "youku-tui: paused; checkpoints saved - run `youku-tui resume` to continue",
-            file=sys.stderr,
-        )
-        return stopper.exit_code
-    done = sum(1 for s in snaps if s.state is UploadState.DONE)
-    if not isinstance(sink, JsonLines) and not getattr(args, "quiet", False):
-        print(f"{done} of {len(snaps)} file(s) committed")
-    return EXIT_OK if done == len(snaps) else EXIT_FAILED
 
 
 def _run_async(coro_factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
     import asyncio
 
     return asyncio.run(coro_factory())
+
+
+def _apply_limits(control: UploadControl, args: argparse.Namespace) -> None:
+    """--jobs / --parts / --bandwidth: live limits of the uploads' owner (kept for later runs)."""
+    if args.jobs or args.parts is not None or args.bandwidth is not None:
+        control.set_limits(max_uploads=args.jobs, max_parts=args.parts, bandwidth=args.bandwidth)
+
+
+def _service_runs(sandbox: bool) -> bool:
+    """True when the per-user service owns the state folder (views attach to it)."""
+    from youku_tui import paths
+    from youku_tui.engine.owner import current_owner
+
+    owner = current_owner(paths.uploads_dir(sandbox))
+    return owner is not None and owner.role == "service"
+
+
+async def _follow(
+    control: UploadControl,
+    follower: Follower,
+    sink: JsonLines | TerminalBoard,
+    args: argparse.Namespace,
+) -> int:
+    """Follow until every followed upload settled; print the results; the exit code.
+
+    In this process Ctrl-C pauses the uploads (checkpoints saved); with the service it only
+    stops the following and the uploads go on.
+    """
+    from youku_tui.cli.follow import Interrupts
+    from youku_tui.cli.progress import JsonLines, TerminalBoard
+    from youku_tui.engine.states import UploadState
+
+    in_service = control.owner.in_service
+    if isinstance(sink, TerminalBoard):
+        sink.set_bandwidth(control.limits.bandwidth)
+    with Interrupts(
+        follower.settled, pause=None if in_service else control.pause_all
+    ) as interrupts:
+        await follower.settled.wait()
+    control.unsubscribe(follower)  # what comes later (the owner closing) is not for this view
+    sink.close()
+    snaps = follower.followed()
+    if isinstance(sink, JsonLines):
+        for snap in snaps:
+            sink.write(_result_record(snap))
+    if interrupts.exit_code is not None:
+        if in_service:
+            print(
+                "youku-tui: stopped following; the uploads go on in the service - "
+                "`youku-tui status --follow` follows them again",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                "youku-tui: paused; checkpoints saved - run `youku-tui resume` to continue",
+                file=sys.stderr,
+            )
+        return interrupts.exit_code
+    done = sum(1 for s in snaps if s.state is UploadState.DONE)
+    if not isinstance(sink, JsonLines) and not args.quiet:
+        print(f"{done} of {len(snaps)} file(s) committed")
+    return EXIT_OK if done == len(snaps) else EXIT_FAILED
+
+
+def _result_record(snap: UploadSnapshot) -> dict[str, Any]:
+    return {
+        "event": "result",
+        "upload_id": snap.upload_id,
+        "path": snap.path,
+        "title": snap.title,
+        "state": str(snap.state),
+        "video_id": snap.video_id,
+        "error": snap.last_error,
+        "code": snap.last_error_code,
+    }
 
 
 # --- upload -------------------------------------------------------------------------------
@@ -457,20 +489,55 @@ def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, 
 async def _upload(
     args: argparse.Namespace, prepared: tuple[Config, list[tuple[Path, VideoMetadata]]]
 ) -> int:
-    from youku_tui.runtime import open_runtime
+    from youku_tui.cli.follow import Follower
+    from youku_tui.errors import YoukuTuiError
+    from youku_tui.service.connect import open_control
 
     config, items = prepared
     sink = _make_sink(args)
-    async with open_runtime(args.sandbox, config) as rt:
-        engine = rt.make_engine(sink)
+    mode: ControlMode = "attach-or-start" if args.detach else "attach-or-local"
+    async with open_control(
+        args.sandbox, config=config, mode=mode, role="youku-tui upload"
+    ) as control:
+        if args.detach and not control.owner.in_service:
+            raise YoukuTuiError("the service did not start; try `youku-tui service start`")
+        if args.part_size and control.owner.in_service:
+            print(
+                "youku-tui: --part-size is not used: the service picks part sizes", file=sys.stderr
+            )
+        follower = Follower(control, sink)
+        control.subscribe(follower)
+        _apply_limits(control, args)
+        ids = [await control.add(path, meta) for path, meta in items]
+        if args.detach:
+            control.unsubscribe(follower)
+            _print_queued(control, ids, args)
+            return EXIT_OK
+        follower.watch(ids)
+        return await _follow(control, follower, sink, args)
 
-        def enqueue(engine: UploadEngine) -> list[str]:
-            return [engine.add(path, meta) for path, meta in items]
 
-        return await _drive(engine, sink, enqueue, args)
+def _print_queued(control: UploadControl, ids: list[str], args: argparse.Namespace) -> None:
+    """--detach: the ids, one a line (or a JSON object each), and how to follow them."""
+    from youku_tui.cli.views import json_line
+
+    snaps = {s.upload_id: s for s in control.snapshots()}
+    for upload_id in ids:
+        snap = snaps.get(upload_id)
+        if args.json:
+            path = snap.path if snap else ""
+            print(json_line({"event": "queued", "upload_id": upload_id, "path": path}))
+        else:
+            print(upload_id)
+    if not args.json and not args.quiet:
+        print(
+            f"youku-tui: {len(ids)} upload(s) queued in the service (pid {control.owner.pid}); "
+            "`youku-tui status --follow` follows them",
+            file=sys.stderr,
+        )
 
 
-# --- resume -------------------------------------------------------------------------------
+# --- resume and retry ---------------------------------------------------------------------
 
 
 def run_resume(args: argparse.Namespace) -> int:
@@ -478,31 +545,36 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
+    from youku_tui.cli.follow import Follower
     from youku_tui.engine.states import UploadState
-    from youku_tui.runtime import open_runtime
+    from youku_tui.service.connect import open_control
 
     sink = _make_sink(args)
-    async with open_runtime(args.sandbox) as rt:
-        engine = rt.make_engine(sink)
-        problems: list[CheckpointProblem] = []
-
-        def enqueue(engine: UploadEngine) -> list[str]:
-            problems.extend(
-                engine.load_checkpoints(start=True, watch_password=_watch_password(args))
-            )
-            for problem in problems:
-                _report_problem(sink, str(problem.path), problem.message)
-            snaps = engine.snapshots()
-            # Failed uploads stay failed (issue 10): listed, not retried, not counted.
-            failed = [s for s in snaps if s.state is UploadState.FAILED]
-            if failed:
-                _note_failed(len(failed))
-            ids = [s.upload_id for s in snaps if s.state is not UploadState.FAILED]
-            if not ids and not problems and not failed:
+    async with open_control(args.sandbox, role="youku-tui resume") as control:
+        follower = Follower(control, sink)
+        control.subscribe(follower)
+        _apply_limits(control, args)
+        problems = await control.resume_unfinished(start=True, watch_password=_watch_password(args))
+        for problem in problems:
+            _report_problem(sink, str(problem.path), problem.message)
+        snaps = control.snapshots()
+        for snap in snaps:  # paused in a running service: resume them too
+            if snap.state is UploadState.PAUSED:
+                control.resume(snap.upload_id)
+        # Failed uploads stay failed (issue 10): listed, not retried, not counted.
+        failed = [s for s in snaps if s.state is UploadState.FAILED]
+        if failed:
+            _note_failed(len(failed))
+        ids = [s.upload_id for s in snaps if s.state in (UploadState.PAUSED, UploadState.QUEUED)]
+        ids += [s.upload_id for s in snaps if s.state.is_active]
+        if not ids:
+            control.unsubscribe(follower)
+            sink.close()
+            if not problems and not failed:
                 print("nothing to resume", file=sys.stderr)
-            return ids
-
-        code = await _drive(engine, sink, enqueue, args)
+            return EXIT_FAILED if problems else EXIT_OK
+        follower.watch(ids)
+        code = await _follow(control, follower, sink, args)
         # A checkpoint that could not be resumed now (corrupt, its file changed) is a failure.
         return EXIT_FAILED if problems and code == EXIT_OK else code
 
@@ -510,12 +582,9 @@ async def _resume(args: argparse.Namespace) -> int:
 def _note_failed(count: int) -> None:
     print(
         f"youku-tui: {count} failed upload(s) left as they are: `youku-tui list` shows why, "
-        "`youku-tui retry ID` tries one again, `youku-tui cancel ID` gives it up",
+        "`youku-tui retry ID` tries one again, `youku-tui remove ID` forgets it",
         file=sys.stderr,
     )
-
-
-# --- retry --------------------------------------------------------------------------------
 
 
 def run_retry(args: argparse.Namespace) -> int:
@@ -523,30 +592,31 @@ def run_retry(args: argparse.Namespace) -> int:
 
 
 async def _retry(args: argparse.Namespace) -> int:
-    from youku_tui.engine.ids import resolve_id
+    from youku_tui.cli.follow import Follower
+    from youku_tui.engine.ids import resolve_id, short_id
     from youku_tui.engine.states import UploadState
     from youku_tui.errors import CheckpointError
-    from youku_tui.runtime import open_runtime
+    from youku_tui.service.connect import open_control
 
+    password = _watch_password(args)
     sink = _make_sink(args)
-    async with open_runtime(args.sandbox) as rt:
-        engine = rt.make_engine(sink)
-
-        def enqueue(engine: UploadEngine) -> list[str]:
-            engine.load_checkpoints(start=False, watch_password=_watch_password(args))
-            snaps = {s.upload_id: s for s in engine.snapshots()}
-            ids = [resolve_id(given, snaps) for given in args.upload_ids]
-            for upload_id in ids:
-                if snaps[upload_id].state is not UploadState.FAILED:
-                    raise CheckpointError(
-                        f"{upload_id} is {snaps[upload_id].state}, not failed "
-                        "(`youku-tui resume` continues paused uploads)"
-                    )
-            for upload_id in ids:
-                engine.retry(upload_id)
-            return ids
-
-        return await _drive(engine, sink, enqueue, args)
+    async with open_control(args.sandbox, role="youku-tui retry") as control:
+        follower = Follower(control, sink)
+        control.subscribe(follower)
+        _apply_limits(control, args)
+        await control.resume_unfinished(start=False, watch_password=password)
+        snaps = {s.upload_id: s for s in control.snapshots()}
+        ids = [resolve_id(given, snaps) for given in args.upload_ids]
+        for upload_id in ids:
+            if snaps[upload_id].state is not UploadState.FAILED:
+                raise CheckpointError(
+                    f"{short_id(upload_id)} is {snaps[upload_id].state}, not failed "
+                    "(`youku-tui resume` continues paused uploads)"
+                )
+        for upload_id in ids:
+            control.retry(upload_id, watch_password=password)
+        follower.watch(ids)
+        return await _follow(control, follower, sink, args)
 
 
 def _report_problem(sink: JsonLines | TerminalBoard, path: str, message: str) -> None:
@@ -559,68 +629,155 @@ def _report_problem(sink: JsonLines | TerminalBoard, path: str, message: str) ->
         print(f"youku-tui: {safe_text(message)}", file=sys.stderr)
 
 
-# --- list ---------------------------------------------------------------------------------
+# --- list and status ----------------------------------------------------------------------
+
+
+async def _gather(sandbox: bool) -> Uploads:
+    """Every upload: the service's live view merged with the checkpoints on disk."""
+    from youku_tui import paths
+    from youku_tui.cli.views import Uploads, merge, read_checkpoints
+    from youku_tui.engine.owner import current_owner
+
+    folder = paths.uploads_dir(sandbox)
+    stored, problems = read_checkpoints(folder)
+    if _service_runs(sandbox):
+        from youku_tui.service.connect import open_control
+
+        async with open_control(sandbox, role="youku-tui status") as control:
+            return Uploads(
+                merge(control.snapshots(), stored), f"service pid {control.owner.pid}", problems
+            )
+    owner = current_owner(folder)
+    return Uploads(stored, owner.describe() if owner else "", problems)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    return _guard(lambda: _list(args))
+    return _guard(lambda: _run_async(lambda: _list(args)))
 
 
-def _list(args: argparse.Namespace) -> int:
-    import json
+async def _list(args: argparse.Namespace) -> int:
     import shutil
 
-    from youku_tui import paths
-    from youku_tui.engine.checkpoint import CheckpointStore
-    from youku_tui.engine.ids import short_id
-    from youku_tui.engine.owner import current_owner
-    from youku_tui.textsafe import json_safe, safe_text
-    from youku_tui.textwidth import fit
-    from youku_tui.units import format_size
+    from youku_tui.cli.views import FINISHED, json_line, record, table_lines
+    from youku_tui.engine.states import UploadState
+    from youku_tui.textsafe import safe_text
 
-    folder = paths.uploads_dir(args.sandbox)
-    owner = current_owner(folder)  # a running youku-tui (service, TUI or CLI) owns them
-    checkpoints, problems = CheckpointStore(folder).load_all()
-    for problem in problems:
-        print(f"youku-tui: {safe_text(problem.message)}", file=sys.stderr)
-    # Queue order, as the engine runs them; uploads queued in the same run keep their order.
-    checkpoints.sort(key=lambda c: (c.position, c.created_at))
-    shown = [c for c in checkpoints if args.all or not c.state.is_terminal]
-    width = shutil.get_terminal_size().columns - 1
-    for cp in shown:
-        stored = sum(p.size for p in cp.parts.values()) if cp.object_crc64 is None else cp.size
-        in_use = owner is not None and not cp.state.is_terminal
-        if args.json:
-            record = {
-                "upload_id": cp.upload_id,
-                "state": str(cp.state),
-                "path": str(cp.path),
-                "title": cp.title,
-                "size": cp.size,
-                "bytes_done": stored,
-                "parts_done": len(cp.parts),
-                "video_id": cp.video_id,
-                "error": cp.last_error,
-                "in_use": in_use,
-                "position": cp.position,
-            }
-            print(json_safe(json.dumps(record, ensure_ascii=False)))
-        else:
-            percent = 100 * stored / cp.size if cp.size else 0
-            state = "running" if in_use else str(cp.state)
-            figures = (
-                f"{short_id(cp.upload_id)}  {state:<9} {percent:5.1f}% {format_size(cp.size):>10}"
-            )
-            line = f"{figures}  {safe_text(cp.title)}  ({safe_text(str(cp.path))})"
-            print(fit(line, width).rstrip() if sys.stdout.isatty() else line)
-            if cp.last_error:
-                print(f"    {safe_text(cp.last_error)}")
-    if not shown and not args.json:
+    uploads = await _gather(args.sandbox)
+    for problem in uploads.problems:
+        print(f"youku-tui: {safe_text(problem)}", file=sys.stderr)
+    hidden = {UploadState.DONE, UploadState.CANCELLED}
+    shown = [s for s in uploads.snapshots if args.all or s.state not in hidden]
+    if args.json:
+        for snap in shown:
+            print(json_line(record(snap, in_use=bool(uploads.owner))))
+        return EXIT_OK
+    width = shutil.get_terminal_size().columns - 1 if sys.stdout.isatty() else None
+    for line in table_lines(shown, width):
+        print(line)
+    if not shown:
         print("no unfinished uploads")
+    elif uploads.owner and any(s.state not in FINISHED for s in shown):
+        print(f"(run by {safe_text(uploads.owner)})")
     return EXIT_OK
 
 
-# --- cancel -------------------------------------------------------------------------------
+def run_status(args: argparse.Namespace) -> int:
+    return _guard(lambda: _run_async(lambda: _status(args)))
+
+
+async def _status(args: argparse.Namespace) -> int:
+    if args.follow and _service_runs(args.sandbox):
+        return await _follow_service(args)
+    uploads = await _gather(args.sandbox)
+    _print_status(uploads, args)
+    if not args.follow:
+        return EXIT_OK
+    if not uploads.owner:
+        print("youku-tui: nothing runs these uploads now; nothing to follow", file=sys.stderr)
+        return EXIT_OK
+    return await _poll_status(args)
+
+
+def _print_status(uploads: Uploads, args: argparse.Namespace) -> None:
+    from collections import Counter
+
+    from youku_tui.cli.progress import TerminalBoard
+    from youku_tui.cli.views import json_line, record
+    from youku_tui.textsafe import safe_text
+
+    for problem in uploads.problems:
+        print(f"youku-tui: {safe_text(problem)}", file=sys.stderr)
+    if args.json:
+        for snap in uploads.snapshots:
+            print(json_line(record(snap, in_use=bool(uploads.owner))))
+        return
+    board = TerminalBoard(sys.stdout, tty=False, width=_width(), show_ids=True)
+    board.load(uploads.snapshots)
+    for line in board.lines() or ["no uploads"]:
+        print(line)
+    counts = Counter(str(s.state) for s in uploads.snapshots)
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing"
+    who = f"run by {safe_text(uploads.owner)}" if uploads.owner else "nothing runs them now"
+    print(f"{summary}; {who}")
+
+
+def _width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else 200
+
+
+async def _poll_status(args: argparse.Namespace) -> int:
+    """--follow while another process (not the service) runs the uploads: its checkpoints,
+    saved as each part is confirmed, read again every second until Ctrl-C."""
+    import asyncio
+    import contextlib
+
+    from youku_tui.cli.follow import Interrupts
+
+    stop = asyncio.Event()
+    interval = 1.0 if sys.stdout.isatty() else 5.0
+    with Interrupts(stop, pause=None):
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+            if stop.is_set():
+                break
+            uploads = await _gather(args.sandbox)
+            _print_status(uploads, args)
+            if not uploads.owner:
+                break
+    return EXIT_OK
+
+
+async def _follow_service(args: argparse.Namespace) -> int:
+    """status --follow with the service: its snapshot now, then its events, until Ctrl-C."""
+    import asyncio
+
+    from youku_tui.cli.follow import Interrupts
+    from youku_tui.cli.progress import JsonLines
+    from youku_tui.cli.views import json_line, record
+    from youku_tui.service.connect import open_control
+
+    sink = _make_sink(args, show_ids=True)
+    async with open_control(args.sandbox, role="youku-tui status") as control:
+        snaps = control.snapshots()
+        if isinstance(sink, JsonLines):
+            for snap in snaps:
+                print(json_line({"event": "snapshot", **record(snap, in_use=True)}), flush=True)
+        else:
+            sink.set_bandwidth(control.limits.bandwidth)
+            sink.load(snaps)
+        control.subscribe(sink)
+        stop = asyncio.Event()
+        with Interrupts(stop, pause=None):
+            await stop.wait()
+        control.unsubscribe(sink)
+    sink.close()
+    return EXIT_OK
+
+
+# --- cancel, remove, clear ----------------------------------------------------------------
 
 
 def run_cancel(args: argparse.Namespace) -> int:
@@ -630,25 +787,79 @@ def run_cancel(args: argparse.Namespace) -> int:
 async def _cancel(args: argparse.Namespace) -> int:
     from youku_tui.engine.ids import resolve_id
     from youku_tui.errors import UnknownUploadError
-    from youku_tui.runtime import open_runtime
+    from youku_tui.service.connect import open_control
     from youku_tui.textsafe import safe_text
 
-    async with open_runtime(args.sandbox) as rt:
-        engine = rt.make_engine(lambda event: None)
-        async with engine:
-            engine.load_checkpoints(start=False)
-            known = [s.upload_id for s in engine.snapshots()]
-            code = EXIT_OK
-            for given in args.upload_ids:
-                try:
-                    upload_id = resolve_id(given, known)
-                except UnknownUploadError as exc:
-                    print(f"youku-tui: {safe_text(exc)}", file=sys.stderr)
-                    code = EXIT_FAILED
-                    continue
-                await engine.cancel(upload_id)
-                print(f"cancelled {upload_id}")
-            return code
+    async with open_control(args.sandbox, role="youku-tui cancel") as control:
+        await control.resume_unfinished(start=False)
+        known = [s.upload_id for s in control.snapshots() if not s.state.is_terminal]
+        code = EXIT_OK
+        for given in args.upload_ids:
+            try:
+                upload_id = resolve_id(given, known)
+            except UnknownUploadError as exc:
+                print(f"youku-tui: {safe_text(exc)}", file=sys.stderr)
+                code = EXIT_FAILED
+                continue
+            await control.cancel(upload_id)
+            print(f"cancelled {upload_id}")
+        return code
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    return _guard(lambda: _run_async(lambda: _remove(args, clear=False)))
+
+
+def run_clear(args: argparse.Namespace) -> int:
+    return _guard(lambda: _run_async(lambda: _remove(args, clear=True)))
+
+
+async def _remove(args: argparse.Namespace, *, clear: bool) -> int:
+    """Forget finished uploads (done, cancelled; failed ones by id or with --failed)."""
+    from youku_tui import paths
+    from youku_tui.cli.views import FINISHED, merge, read_checkpoints
+    from youku_tui.engine.events import EngineEvent, UploadLog
+    from youku_tui.engine.ids import resolve_id, short_id
+    from youku_tui.engine.states import UploadState
+    from youku_tui.errors import CheckpointError
+    from youku_tui.service.connect import open_control
+    from youku_tui.textsafe import safe_text
+
+    async with open_control(args.sandbox, role="youku-tui remove") as control:
+        errors: list[str] = []
+
+        def on_event(event: EngineEvent) -> None:
+            if isinstance(event, UploadLog) and event.level == "error":
+                errors.append(event.message)
+
+        control.subscribe(on_event)
+        await control.resume_unfinished(start=False)  # failed ones of earlier runs too
+        stored, _ = read_checkpoints(paths.uploads_dir(args.sandbox))
+        snaps = {s.upload_id: s for s in merge(control.snapshots(), stored)}
+        if clear:
+            wanted = {UploadState.DONE, UploadState.CANCELLED}
+            if args.failed:
+                wanted.add(UploadState.FAILED)
+            ids = [uid for uid, s in snaps.items() if s.state in wanted]
+        else:
+            ids = [resolve_id(given, snaps) for given in args.upload_ids]
+            busy = [uid for uid in ids if snaps[uid].state not in FINISHED]
+            if busy:
+                state = snaps[busy[0]].state
+                raise CheckpointError(
+                    f"{short_id(busy[0])} is {state}: only done, failed and cancelled uploads "
+                    "can be removed (`youku-tui cancel` it first)"
+                )
+        for upload_id in ids:
+            control.remove(upload_id)
+            if not errors:
+                print(f"removed {short_id(upload_id)}  {safe_text(snaps[upload_id].title)}")
+        control.unsubscribe(on_event)
+    for error in errors:
+        print(f"youku-tui: {safe_text(error)}", file=sys.stderr)
+    if clear and not ids:
+        print("nothing to clear")
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 # --- login --------------------------------------------------------------------------------

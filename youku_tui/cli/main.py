@@ -12,7 +12,18 @@ from collections.abc import Sequence
 
 from youku_tui import __version__
 
-SUBCOMMANDS = ("upload", "resume", "retry", "list", "cancel", "login", "sandbox")
+SUBCOMMANDS = (
+    "upload",
+    "status",
+    "list",
+    "resume",
+    "retry",
+    "cancel",
+    "remove",
+    "clear",
+    "login",
+    "sandbox",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,10 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     from youku_tui.cli import commands
 
     commands.add_upload_parser(sub)
+    commands.add_status_parser(sub)
+    commands.add_list_parser(sub)
     commands.add_resume_parser(sub)
     commands.add_retry_parser(sub)
-    commands.add_list_parser(sub)
     commands.add_cancel_parser(sub)
+    commands.add_remove_parser(sub)
+    commands.add_clear_parser(sub)
     commands.add_login_parser(sub)
     from youku_tui.sandbox import cli as sandbox_cli
 

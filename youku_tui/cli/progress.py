@@ -36,6 +36,7 @@ from youku_tui.engine.events import (
     UploadFailed,
     UploadLog,
 )
+from youku_tui.engine.ids import short_id
 from youku_tui.engine.states import UploadState
 from youku_tui.textsafe import json_safe
 from youku_tui.textwidth import cells, fit, printable
@@ -51,6 +52,7 @@ DETAIL_CELLS = 34  # "100.0% 999.9 MiB/s ETA 99:59:59" and a little room
 TITLE_MIN_CELLS = 12
 TITLE_MAX_CELLS = 48
 MIN_WIDTH = 40
+ID_CELLS = 8  # a short upload id
 _QUIET_STATES = frozenset({"queued", "paused", "done", "failed", "cancelled"})
 
 
@@ -141,7 +143,7 @@ def detail(row: Row, waiting_for_bandwidth: bool = False) -> str:
     if waiting_for_bandwidth:
         return f"{percent} waiting for bandwidth (cap)"
     if not row.speed:
-        return f"{percent} stalled" if row.done or row.in_flight else f"{percent} starting"
+        return f"{percent} stalled" if row.done else f"{percent} starting"
     return f"{percent} {format_speed(row.speed):>11} {row.eta()}".rstrip()
 
 
@@ -157,6 +159,7 @@ class TerminalBoard:
         quiet: bool = False,
         bandwidth: int = 0,
         piped_interval: float = PIPED_INTERVAL,
+        show_ids: bool = False,
     ) -> None:
         self._stream = stream
         self._tty = tty
@@ -164,6 +167,7 @@ class TerminalBoard:
         self._width = max(MIN_WIDTH, width)
         self._bandwidth = bandwidth  # the cap in force, bytes/s (0 = none)
         self._piped_interval = piped_interval
+        self._show_ids = show_ids  # `status`: each line starts with the upload's short id
         self._rows: dict[str, Row] = {}
         self._printed_at: dict[str, float] = {}  # piped: when each row's last line went out
         self._drawn = 0
@@ -172,8 +176,13 @@ class TerminalBoard:
 
     # --- input ----------------------------------------------------------------------------
 
+    def set_bandwidth(self, bandwidth: int) -> None:
+        """The cap in force when the board starts (later changes arrive as events)."""
+        self._bandwidth = bandwidth
+
     def load(self, snapshots: Iterable[UploadSnapshot]) -> None:
-        """Start from the state of uploads that already exist (attaching to the service)."""
+        """Show these uploads as they are now (attaching to the service, or polling)."""
+        self._rows = {}
         for snap in snapshots:
             hashing = snap.state is UploadState.HASHING
             self._rows[snap.upload_id] = Row(
@@ -203,6 +212,8 @@ class TerminalBoard:
         elif isinstance(event, StateChanged):
             row.state = str(event.new)
             row.note = ""
+            if row.phase == "hashing" and event.new is not UploadState.HASHING:
+                row.phase, row.done = "", 0  # the bar shows what OSS confirmed, not the hash
             if row.state != "uploading":
                 row.speed = 0.0
             if not self._tty and not self._quiet:
@@ -251,13 +262,17 @@ class TerminalBoard:
             TITLE_MIN_CELLS, min(TITLE_MAX_CELLS, budget - BAR_CELLS - DETAIL_CELLS - 2)
         )
         moving = any(r.speed > 0 for r in self._rows.values())
+        if self._show_ids:
+            title_cells -= ID_CELLS + 1
         out = []
-        for row in self._rows.values():
+        for upload_id, row in self._rows.items():
             waiting = self._waits_for_bandwidth(row, moving)
             text = detail(row, waiting)
             if row.note and cells(text) < DETAIL_CELLS - 8:
                 text += f"  {row.note}"
             line = f"{fit(row.title, title_cells)} {bar(row, BAR_CELLS)} {printable(text)}"
+            if self._show_ids:
+                line = f"{fit(short_id(upload_id), ID_CELLS)} {line}"
             out.append(fit(line, budget).rstrip())
         return out
 

@@ -393,24 +393,43 @@ class UploadEngine:
         """Forget a done, failed or cancelled upload, and delete its checkpoint.
 
         Anything else is refused (pause or cancel it first): a checkpoint is what lets an
-        unfinished upload resume.
+        unfinished upload resume. A done or cancelled upload of an earlier run is not loaded
+        (only unfinished ones are); its checkpoint alone goes.
         """
+        if upload_id not in self._jobs:
+            self._remove_finished_checkpoint(upload_id)
+            return
         job = self._job(upload_id)
         if job.running or job.state not in (S.DONE, S.FAILED, S.CANCELLED):
             raise CheckpointError(f"{upload_id} is {job.state}: cancel it before removing it")
         job.close()
-        try:
-            self._store.path_for(upload_id).unlink(missing_ok=True)
-        except OSError as exc:
-            raise CheckpointError(
-                f"cannot delete {upload_id}'s checkpoint: {exc.strerror}"
-            ) from exc
+        self._delete_checkpoint(upload_id)
         del self._jobs[upload_id]
         self._marks.pop(upload_id, None)
         self._order.remove(upload_id)
         self._emit(UploadRemoved(upload_id=upload_id))
         self._renumber()
         self._update_idle()
+
+    def _remove_finished_checkpoint(self, upload_id: str) -> None:
+        path = self._store.path_for(upload_id)
+        if not path.is_file():
+            raise CheckpointError(f"no upload with id {upload_id!r}")
+        checkpoint = self._store.load(upload_id)
+        if not checkpoint.state.is_terminal:  # unfinished: load it first, as resume does
+            raise CheckpointError(
+                f"{upload_id} is {checkpoint.state}: cancel it before removing it"
+            )
+        self._delete_checkpoint(upload_id)
+        self._emit(UploadRemoved(upload_id=upload_id))
+
+    def _delete_checkpoint(self, upload_id: str) -> None:
+        try:
+            self._store.path_for(upload_id).unlink(missing_ok=True)
+        except OSError as exc:
+            raise CheckpointError(
+                f"cannot delete {upload_id}'s checkpoint: {exc.strerror}"
+            ) from exc
 
     def pause_all(self) -> None:
         for upload_id in list(self._order):

@@ -22,7 +22,7 @@ import tomli_w
 from youku_tui.config import Credentials, EngineSettings
 from youku_tui.engine.checkpoint import SETTINGS_NAME
 from youku_tui.engine.events import EngineEvent, EventSink, UploadLog
-from youku_tui.engine.ids import resolve_id
+from youku_tui.engine.ids import matching_ids, resolve_id
 from youku_tui.engine.manager import CheckpointProblem, UploadEngine, UploadSnapshot
 from youku_tui.engine.owner import OwnerLock
 from youku_tui.errors import UnknownUploadError, YoukuTuiError
@@ -184,6 +184,15 @@ class EngineHost:
         self._on_upload(upload_id, lambda uid: self._engine.move(uid, delta))
 
     def remove(self, upload_id: str) -> None:
+        known = [s.upload_id for s in self._engine.snapshots()]
+        if not matching_ids(upload_id, known):
+            # A done or cancelled upload of an earlier run is not loaded: its full id names
+            # its checkpoint, which the engine deletes (or says why not).
+            try:
+                self._engine.remove(upload_id.strip())
+            except YoukuTuiError as exc:
+                self._report(str(exc))
+            return
         self._on_upload(upload_id, self._engine.remove)
 
     def pause_all(self) -> None:
