@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from youku_tui.cli.follow import Follower
     from youku_tui.cli.progress import JsonLines, TerminalBoard
     from youku_tui.cli.views import Uploads
-    from youku_tui.config import Config, MetadataDefaults
+    from youku_tui.config import Config, Credentials, MetadataDefaults
     from youku_tui.engine.manager import UploadSnapshot
     from youku_tui.metadata import VideoMetadata
     from youku_tui.service.connect import ControlMode
@@ -910,4 +910,15 @@ def _login(args: argparse.Namespace) -> int:
     from youku_tui import paths
 
     print(f"saved the login for client {client_id} to {paths.config_file()}")
+    if _service_runs(sandbox=False):
+        _run_async(lambda: _log_in_service(credentials))
+        print("the running service uses it now; uploads that waited for it go on")
+    return EXIT_OK
+
+
+async def _log_in_service(credentials: Credentials) -> int:
+    from youku_tui.service.connect import open_control
+
+    async with open_control(False, role="youku-tui login") as control:
+        control.log_in(credentials)
     return EXIT_OK
