@@ -9,8 +9,8 @@ checks them when it loads the keymap (this module stays headless).
 
 ``$XDG_CONFIG_HOME/youku-tui/config.toml`` holds the client id and tokens, so it is written
 with mode 0600. Environment variables ``YOUKU_API_BASE``, ``YOUKU_CLIENT_ID``,
-``YOUKU_ACCESS_TOKEN`` and ``YOUKU_REFRESH_TOKEN`` override the file (and are never written
-back to it unless the user logs in).
+``YOUKU_ACCESS_TOKEN``, ``YOUKU_REFRESH_TOKEN`` and ``YOUKU_CA_BUNDLE`` override the file
+(and are never written back to it unless the user logs in).
 """
 
 from __future__ import annotations
@@ -112,6 +112,8 @@ class Config:
     defaults: MetadataDefaults = MetadataDefaults()
     presets: Mapping[str, MetadataDefaults] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key list
+    # A CA bundle (PEM file) to verify the API and OSS with, e.g. a company's private CA.
+    ca_bundle: str = ""
 
 
 def check_api_base(url: str) -> str:
@@ -128,7 +130,9 @@ def check_api_base(url: str) -> str:
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
+    """Loopback addresses and ``localhost`` names (RFC 6761 keeps ``*.localhost`` local)."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -195,6 +199,9 @@ def parse_config(text: str, source: str = "config") -> Config:
     api_base = youku.pop("api_base", DEFAULT_API_BASE)
     if not isinstance(api_base, str):
         raise ConfigError("youku.api_base must be a string")
+    ca_bundle = youku.pop("ca_bundle", "")
+    if not isinstance(ca_bundle, str):
+        raise ConfigError("youku.ca_bundle must be a string (the path of a PEM file)")
     presets_data = data.get("presets", {})
     if not isinstance(presets_data, dict):
         raise ConfigError("[presets] must be a table of tables")
@@ -212,6 +219,7 @@ def parse_config(text: str, source: str = "config") -> Config:
             for name, table in presets_data.items()
         },
         keys=dict(keys),
+        ca_bundle=ca_bundle,
     )
 
 
@@ -253,6 +261,7 @@ def apply_env(config: Config, environ: Mapping[str, str] | None = None) -> Confi
         config,
         credentials=creds,
         api_base=check_api_base(api_base) if api_base else config.api_base,
+        ca_bundle=env.get(ENV_CA_BUNDLE) or config.ca_bundle,
     )
 
 
@@ -272,7 +281,11 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         return {k: _plain(v) for k, v in data.items()}
 
     doc: dict[str, Any] = {
-        "youku": {"api_base": config.api_base, **table(config.credentials)},
+        "youku": {
+            "api_base": config.api_base,
+            **table(config.credentials),
+            **({"ca_bundle": config.ca_bundle} if config.ca_bundle else {}),
+        },
         "engine": table(config.engine),
         "tui": table(config.tui),
         "defaults": table(config.defaults),

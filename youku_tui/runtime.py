@@ -71,7 +71,10 @@ async def open_runtime(
                 SandboxThread(data_dir=paths.sandbox_data_dir(), **(sandbox_options or {}))
             )
             config = replace(
-                config, api_base=sandbox_thread.api_base, credentials=sandbox_thread.credentials
+                config,
+                api_base=sandbox_thread.api_base,
+                credentials=sandbox_thread.credentials,
+                ca_bundle=str(sandbox_thread.ca_file or config.ca_bundle),
             )
         if not config.credentials.is_complete:
             raise NotLoggedInError(
@@ -83,6 +86,7 @@ async def open_runtime(
             api_base=config.api_base,
             retry=RetryPolicy(attempts=max(1, config.engine.max_retries)),
             on_tokens=None if sandbox else save_tokens,
+            ca_bundle=config.ca_bundle,
         )
         async with client:
             yield Runtime(

@@ -48,12 +48,15 @@ class Harness:
     events: list[EngineEvent] = field(default_factory=list)
     client: YoukuClient | None = None
     engine: UploadEngine | None = None
+    client_options: dict[str, Any] = field(default_factory=dict)
 
     async def __aenter__(self) -> UploadEngine:
         self.client = YoukuClient(
             self.sandbox.credentials,
             api_base=self.sandbox.api_base,
             retry=RetryPolicy(attempts=5, base_delay=0.05, max_delay=0.5),
+            ca_bundle=str(self.sandbox.ca_file or ""),  # the sandbox's CA in its TLS mode
+            **self.client_options,
         )
         self.engine = UploadEngine(
             self.client, self.checkpoint_dir, self.settings, self.events.append

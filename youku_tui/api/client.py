@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -32,6 +33,7 @@ from youku_tui.errors import (
     UncertainOutcomeError,
 )
 from youku_tui.metadata import VideoMetadata
+from youku_tui.net import ServerClock, resolve_ca_bundle, ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +75,14 @@ class YoukuClient:
         attempt_deadline: float = ATTEMPT_DEADLINE,
         total_budget: float = TOTAL_BUDGET,
         transport: httpx.AsyncBaseTransport | None = None,
+        ca_bundle: str = "",
     ) -> None:
         self.api_base = check_api_base(api_base)
         self._attempt_deadline = attempt_deadline
         self._total_budget = total_budget
+        # Shared with the OSS side (engine): one trust, one idea of the servers' time.
+        self.ca_bundle = resolve_ca_bundle(ca_bundle)
+        self.clock = ServerClock()
         self._credentials = credentials
         self._retry = retry or RetryPolicy()
         self._token_listeners: list[TokensCallback] = [on_tokens] if on_tokens else []
@@ -87,6 +93,7 @@ class YoukuClient:
             timeout=httpx.Timeout(timeout, connect=10.0),
             headers={"User-Agent": f"youku-tui/{__version__}"},
             transport=transport,
+            verify=ssl_context(self.ca_bundle),  # checks always on; proxies from the env
         )
 
     def add_tokens_listener(self, listener: TokensCallback) -> None:
@@ -301,6 +308,7 @@ class YoukuClient:
                 async with self._http.stream("POST", path, data=dict(form)) as response:
                     body = await _read_capped(response, path)
                     status = response.status_code
+                    self.clock.observe(response.headers.get("date"))
         except TimeoutError as exc:
             raise TransientError(
                 f"{path}: the API did not answer within {self._attempt_deadline:.0f}s"
@@ -332,15 +340,39 @@ async def _read_capped(response: httpx.Response, path: str) -> bytes:
     return b"".join(chunks)
 
 
+# The names an error's fields go by in url-encoded answers (PHP's http_build_query of the
+# JSON shape, or flat).
+_FORM_CODE = ("error[code]", "error_code", "code")
+_FORM_DESCRIPTION = ("error[description]", "error_description", "description", "error_msg")
+
+
+def urlencoded_error(body: bytes) -> dict[str, Any] | None:
+    """``{"error": {...}}`` from a url-encoded error answer, or None if it is not one."""
+    try:
+        text = body.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    if "=" not in text or "<" in text or len(text) > 64 * 1024:
+        return None  # HTML (a proxy's page) or something else that is not a form
+    fields = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items() if v}
+    code = next((fields[name] for name in _FORM_CODE if name in fields), None)
+    if code is None:
+        return None
+    description = next((fields[name] for name in _FORM_DESCRIPTION if name in fields), "")
+    return {"error": {"code": code, "description": description}}
+
+
 def parse_answer(path: str, status: int, body: bytes) -> dict[str, Any]:
     """Turn an HTTP answer into a dict, or raise the typed error it carries.
 
     Garbage (HTML from a proxy, an empty body, a JSON that is not an object) is transient.
+    An error may also come as url-encoded text (``error[code]=1009&error[description]=...``,
+    as some Youku answers do): it is understood like its JSON form.
     """
     try:
         data = json.loads(body) if body.strip() else None
     except (ValueError, UnicodeDecodeError):
-        data = None
+        data = urlencoded_error(body)
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         error = data["error"]
         try:

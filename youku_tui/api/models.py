@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from youku_tui.errors import TransientError
+from youku_tui.errors import ApiError, TransientError
+from youku_tui.net import EndpointError, oss_endpoint_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +25,8 @@ class StsCredentials:
 
     @property
     def endpoint_url(self) -> str:
-        """Production endpoints come without a scheme: use https. The sandbox's carry one."""
-        if "://" in self.endpoint:
-            return self.endpoint
-        return f"https://{self.endpoint}"
+        """Production endpoints come without a scheme: https. (Checked by :func:`parse_sts`.)"""
+        return oss_endpoint_url(self.endpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +69,18 @@ def require_str(data: dict[str, Any], key: str, call: str) -> str:
 
 
 def parse_sts(data: dict[str, Any], call: str) -> StsCredentials:
+    endpoint = require_str(data, "endpoint", call)
+    try:
+        oss_endpoint_url(endpoint)
+    except EndpointError as exc:
+        # Not worth retrying: the same server would hand out the same endpoint.
+        raise ApiError(f"{call}: {exc}") from exc
     return StsCredentials(
         access_key_id=require_str(data, "temp_access_id", call),
         access_key_secret=require_str(data, "temp_access_secret", call),
         security_token=require_str(data, "security_token", call),
         expire_time=parse_expire_time(data.get("expire_time")),
-        endpoint=require_str(data, "endpoint", call),
+        endpoint=endpoint,
     )
 
 

@@ -99,6 +99,10 @@ class Checkpoint:
     bucket: str = ""
     object: str = ""
     endpoint: str = ""
+    # A commit went out (its answer may have been lost): a later "session gone" then means
+    # "probably committed", never "create again".
+    commit_sent: bool = False
+    commit_unconfirmed: bool = False  # done on that reasoning, without Youku's video_id answer
     # The OSS transfer:
     part_size: int = 0
     multipart_upload_id: str = ""
@@ -125,6 +129,7 @@ class Checkpoint:
     def forget_session(self) -> None:
         """The Youku upload session is dead: the next run creates a new one."""
         self.video_id = self.upload_token = self.bucket = self.object = self.endpoint = ""
+        self.commit_sent = False
         self.forget_transfer()
 
     def forget_transfer(self) -> None:
@@ -167,6 +172,8 @@ class Checkpoint:
                 "bucket": self.bucket,
                 "object": self.object,
                 "endpoint": self.endpoint,
+                "commit_sent": self.commit_sent,
+                "commit_unconfirmed": self.commit_unconfirmed,
             },
             "oss": {
                 "part_size": self.part_size,
@@ -250,6 +257,8 @@ class Checkpoint:
             bucket=_str(youku, "bucket"),
             object=_str(youku, "object"),
             endpoint=_str(youku, "endpoint"),
+            commit_sent=_bool(youku, "commit_sent"),
+            commit_unconfirmed=_bool(youku, "commit_unconfirmed"),
             part_size=part_size,
             multipart_upload_id=_str(oss, "multipart_upload_id"),
             parts=parts,

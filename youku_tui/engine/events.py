@@ -121,6 +121,8 @@ class UploadDone(EngineEvent):
     video_id: str
     path: str = ""
     url: str = ""
+    # Committed (unconfirmed): a repeated commit met "session gone" after an answer was lost.
+    unconfirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import oss2
@@ -91,6 +92,7 @@ _NOT_YOUKU = (
 
 S = UploadState
 THROTTLING_STATUSES = frozenset({429, 503})  # OSS asks for fewer requests: fewer parts
+PLANNED_RENEWAL_FLOOR = 30.0  # seconds between planned renewals of credentials born expired
 MAX_CREDENTIAL_RENEWALS = 8  # per part: OSS refusing fresh credentials again and again is fatal
 _T = TypeVar("_T")
 
@@ -336,9 +338,7 @@ class UploadJob:
         self.set_state(S.COMMITTING)
         while True:
             try:
-                video_id = await self.ctx.client.commit(
-                    upload_token=cp.upload_token, on_retry=self._api_retry
-                )
+                video_id = await self._commit()
                 break
             except IntegrityError as exc:
                 if cp.integrity_retry_used:
@@ -357,15 +357,49 @@ class UploadJob:
                 self._check_unchanged()
                 self.set_state(S.COMMITTING)
         cp.video_id = video_id or cp.video_id
-        self.set_state(S.DONE)
+        self.set_state(S.DONE, "committed (unconfirmed)" if cp.commit_unconfirmed else "")
         self.ctx.emit(
             UploadDone(
                 upload_id=self.upload_id,
                 video_id=cp.video_id,
                 path=str(cp.path),
                 url=watch_url(cp.video_id),
+                unconfirmed=cp.commit_unconfirmed,
             )
         )
+
+    async def _commit(self) -> str:
+        """Commit; after an ambiguous attempt, "session gone" means "probably committed".
+
+        A commit whose answer was lost (a retried transient failure, or a run killed after
+        sending it) may have been processed; Youku may then answer a repeated commit with
+        120010151 instead of the video_id. Creating the upload again would at best be refused
+        as a duplicate and at worst make a second video, so the upload is marked "committed
+        (unconfirmed)" with the video_id from ``create`` and its watch URL instead.
+        """
+        cp = self.cp
+        ambiguous = cp.commit_sent  # a previous run sent one and never saw the answer saved
+
+        def on_retry(attempt: int, delay: float, exc: ApiError) -> None:
+            nonlocal ambiguous
+            ambiguous = True
+            self._api_retry(attempt, delay, exc)
+
+        cp.commit_sent = True
+        self.save_now()
+        try:
+            return await self.ctx.client.commit(upload_token=cp.upload_token, on_retry=on_retry)
+        except UploadSessionGoneError as exc:
+            if not ambiguous or not cp.video_id:
+                raise
+            cp.commit_unconfirmed = True
+            self._log(
+                "warning",
+                f"committed (unconfirmed): Youku answered {exc.code} (session gone) to a "
+                f"repeated commit whose first answer was lost; the video is most likely "
+                f"{cp.video_id} ({watch_url(cp.video_id)}). Not creating it again.",
+            )
+            return cp.video_id
 
     # --- hashing --------------------------------------------------------------------------
 
@@ -462,8 +496,16 @@ class UploadJob:
         else:
             self._box.update(sts)
         self._sts_received = time.monotonic()
-        self._sts_ttl = sts.seconds_left()
+        server_now = datetime.fromtimestamp(self.ctx.client.clock.now(), UTC)
+        self._sts_ttl = sts.seconds_left(server_now)
         self.cp.endpoint = sts.endpoint
+        if self._sts_ttl <= 0:
+            self._log(
+                "warning",
+                f"Youku handed out OSS credentials that expire at {sts.expire_time:%H:%M:%S} "
+                f"UTC, before the server's own time ({server_now:%H:%M:%S}): renewing them at "
+                f"most every {PLANNED_RENEWAL_FLOOR:.0f} s (and whenever OSS refuses them)",
+            )
 
     async def _fetch_sts(self, reason: str) -> None:
         sts = await self.ctx.client.get_sts(
@@ -490,7 +532,14 @@ class UploadJob:
 
     def _renew_delay(self) -> float:
         """Seconds until the planned renewal: ``sts_margin`` before expiry, or a third of a
-        short lifetime (3 s credentials are renewed after 2 s, not 5 minutes early)."""
+        short lifetime (3 s credentials are renewed after 2 s, not 5 minutes early).
+
+        Credentials that arrive already expired (a wrong ``expire_time``) are not renewed in
+        a loop: at most every ``PLANNED_RENEWAL_FLOOR`` seconds (Youku allows ordinary apps
+        1000 calls an hour); OSS refusing them still renews at once."""
+        if self._sts_ttl <= 0:
+            due = self._sts_received + PLANNED_RENEWAL_FLOOR
+            return max(0.2, due - time.monotonic())
         margin = min(self.ctx.settings.sts_margin, max(self._sts_ttl / 3, 0.2))
         due = self._sts_received + self._sts_ttl - margin
         return max(0.2, due - time.monotonic())
@@ -519,7 +568,13 @@ class UploadJob:
             await self._renew_sts("before expiry", self._box.generation)
         assert self._box is not None
         if self._target is None:
-            self._target = OssTarget(self._box, cp.bucket, cp.object, session=self.ctx.oss_session)
+            self._target = OssTarget(
+                self._box,
+                cp.bucket,
+                cp.object,
+                session=self.ctx.oss_session,
+                clock=self.ctx.client.clock,
+            )
         plan = PartPlan(cp.size, cp.part_size)
         try:
             fd = os.open(cp.path, os.O_RDONLY)
@@ -546,7 +601,8 @@ class UploadJob:
             return
         stored = await self._send(1, plan, shared, target.put_object)
         if stored.server_crc is None:  # not in the answer: ask for it
-            self._check_object_crc(stored.crc64 or 0, await self._oss(target.head_crc), "PutObject")
+            _allowed, server_crc = await self._head_crc()
+            self._check_object_crc(stored.crc64 or 0, server_crc, "PutObject")
         self.cp.parts = {1: _record(stored)}
         self._stored_bytes = stored.size
         self.cp.object_crc64 = stored.crc64
@@ -610,12 +666,13 @@ class UploadJob:
         try:
             server_crc = await self._oss(lambda: target.complete(upload_id, listing))
         except OssUploadGoneError:
-            # A retried Complete whose first try succeeded but whose answer was lost.
-            server_crc = await self._oss(target.head_crc)
-            if server_crc != expected:
+            # A retried Complete whose first try succeeded but whose answer was lost. Where the
+            # STS policy refuses HeadObject, commit's MD5 check at Youku is the proof.
+            allowed, server_crc = await self._head_crc()
+            if allowed and server_crc != expected:
                 raise
         if server_crc is None:
-            server_crc = await self._oss(target.head_crc)
+            _allowed, server_crc = await self._head_crc()
         self._check_object_crc(expected, server_crc, "the completed object")
         cp.object_crc64 = expected
         cp.multipart_upload_id = ""
@@ -646,6 +703,17 @@ class UploadJob:
         self._log("info", "OSS already holds the whole file (found by HEAD); not sending it again")
         return True
 
+    async def _head_crc(self) -> tuple[bool, int | None]:
+        """(allowed, CRC-64) of the stored object; (False, None) where the STS policy
+        refuses HeadObject (Youku's may grant PutObject and the multipart calls only)."""
+        assert self._target is not None
+        try:
+            return True, await self._oss(self._target.head_crc)
+        except OssError as exc:
+            if exc.code != "AccessDenied":
+                raise
+            return False, None
+
     def _check_object_crc(self, expected: int, server: int | None, what: str) -> None:
         if server is None:
             self._log("warning", f"OSS did not report a CRC-64 for {what}; part CRCs were checked")
@@ -670,9 +738,32 @@ class UploadJob:
         except OssUploadGoneError:
             if await self._adopt_stored_object(shared):
                 return True
+            head_allowed = True
+            if len(cp.parts) == plan.count:
+                with contextlib.suppress(OssError):  # no such object: start again below
+                    head_allowed, _crc = await self._head_crc()
+            if not head_allowed:
+                # Maybe completed just before the last stop, and unverifiable where the STS
+                # policy refuses HeadObject: commit's MD5 check decides (a refusal re-sends,
+                # once), which costs less than sending everything again now.
+                cp.object_crc64 = combine_part_crcs([(p.crc64, p.size) for p in cp.parts.values()])
+                cp.multipart_upload_id = ""
+                return True
             self._log("warning", "OSS no longer knows the multipart upload; starting it again")
             cp.forget_transfer()
             self._stored_bytes = 0
+            return False
+        except OssError as exc:
+            if exc.code != "AccessDenied":
+                raise
+            # The STS policy refuses ListParts: the checkpoint's parts are those OSS confirmed
+            # (each answered with a checked CRC-64); CompleteMultipartUpload's CRC-64 of the
+            # whole object verifies them, and a mismatch re-sends the file once.
+            self._log(
+                "info",
+                f"ListParts is not allowed by the STS policy: resuming from the "
+                f"{len(cp.parts)} part(s) the checkpoint confirmed",
+            )
             return False
         dropped = 0
         for number, record in list(cp.parts.items()):
@@ -835,7 +926,11 @@ class UploadJob:
             if self._target is None:
                 assert self._box is not None
                 self._target = OssTarget(
-                    self._box, self.cp.bucket, self.cp.object, session=self.ctx.oss_session
+                    self._box,
+                    self.cp.bucket,
+                    self.cp.object,
+                    session=self.ctx.oss_session,
+                    clock=self.ctx.client.clock,
                 )
             target = self._target
             await self._oss(lambda: target.abort(upload_id))

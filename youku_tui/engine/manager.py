@@ -49,6 +49,7 @@ from youku_tui.engine.hashing import crcmod_has_c_extension
 from youku_tui.engine.ids import new_upload_id
 from youku_tui.engine.job import EngineContext, UploadJob
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
+from youku_tui.engine.oss_access import OssAccess, verifying
 from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.parts import plan_parts
 from youku_tui.engine.states import ACTIVE_STATES, UploadState, transition
@@ -160,7 +161,9 @@ class UploadEngine:
             settings=settings,
             part_slots=slots,
             concurrency=ConcurrencyControl(slots, ceiling=ceiling, fixed=settings.max_parts),
-            oss_session=oss_session(ceiling),
+            oss_session=verifying(
+                oss_session(ceiling), OssAccess(ca_bundle=client.ca_bundle, clock=client.clock)
+            ),
             bandwidth=Bandwidth(settings.bandwidth),
             executor=self._executor,
             emit=self._emit,

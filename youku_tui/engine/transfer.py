@@ -28,6 +28,7 @@ from oss2.models import PartInfo
 from youku_tui.api.models import StsCredentials
 from youku_tui.engine.hashing import crc64
 from youku_tui.engine.limits import Bandwidth
+from youku_tui.engine.oss_access import signer_for
 from youku_tui.errors import (
     LocalFileError,
     OssCredentialsError,
@@ -36,12 +37,15 @@ from youku_tui.errors import (
     OssTransientError,
     OssUploadGoneError,
 )
+from youku_tui.net import ServerClock
 
 READ_CHUNK = 1024 * 1024  # bytes per read/send: big enough for speed, small for pause latency
 MIN_CHUNK = 64 * 1024
 CHUNK_BUDGET = 8 * 1024 * 1024  # chunks held by all parts in flight together (memory)
 LIMITED_CHUNK = 128 * 1024  # smaller under a bandwidth cap, so the rate is smooth
 CREDENTIAL_CODES = frozenset({"SecurityTokenExpired", "InvalidAccessKeyId", "InvalidSecurityToken"})
+# The refusal's Date header taught the clock the server's time: the next try signs with it.
+CLOCK_CODES = frozenset({"RequestTimeTooSkewed"})
 INTEGRITY_CODES = frozenset({"InvalidDigest", "BadDigest", "InvalidPart", "InvalidPartOrder"})
 CONNECT_TIMEOUT = 30.0
 
@@ -162,6 +166,9 @@ def classify(exc: Exception, what: str) -> OssError:
     code = str(getattr(exc, "code", "") or "")
     request_id = str(exc.request_id or "")
     detail = f"{what}: OSS answered {status} {code}".rstrip()
+    ec = str(getattr(exc, "ec", "") or "")
+    if ec:
+        detail += f" (EC {ec})"  # OSS's exact cause, searchable in its documentation
     cls: type[OssError] = OssError
     if code in CREDENTIAL_CODES:
         cls, detail = OssCredentialsError, f"{detail} (credentials need renewing)"
@@ -169,6 +176,8 @@ def classify(exc: Exception, what: str) -> OssError:
         cls, detail = OssUploadGoneError, f"{detail} (the multipart upload is gone)"
     elif code in INTEGRITY_CODES:
         cls = OssIntegrityError
+    elif code in CLOCK_CODES:
+        cls, detail = OssTransientError, f"{detail} (clocks differ: signing with the server's)"
     elif status >= 500 or status in (408, 429) or status < 0:
         cls = OssTransientError
     return cls(detail, status=status, code=code, request_id=request_id)
@@ -183,12 +192,20 @@ class OssTarget:
     """One object in one bucket, reached with the credentials in ``box`` over ``session``
     (the engine's: its connections outlive this target)."""
 
-    def __init__(self, box: StsBox, bucket: str, key: str, *, session: oss2.Session) -> None:
+    def __init__(
+        self,
+        box: StsBox,
+        bucket: str,
+        key: str,
+        *,
+        session: oss2.Session,
+        clock: ServerClock | None = None,
+    ) -> None:
         self.box = box
         self.bucket_name = bucket
         self.key = key
         self._session = session
-        self._auth = oss2.ProviderAuth(box)
+        self._clock = clock or ServerClock()  # the servers' time, for signatures
         self._lock = threading.Lock()
         self._bucket: oss2.Bucket | None = None
         self._endpoint = ""
@@ -198,10 +215,12 @@ class OssTarget:
         endpoint = self.box.sts.endpoint_url
         with self._lock:
             if self._bucket is None or endpoint != self._endpoint:
+                auth, region = signer_for(self.box, endpoint, self._clock)
                 self._bucket = oss2.Bucket(
-                    self._auth,
+                    auth,
                     endpoint,
                     self.bucket_name,
+                    region=region,
                     session=self._session,
                     connect_timeout=CONNECT_TIMEOUT,
                     enable_crc=False,
