@@ -132,7 +132,7 @@ def oss_endpoint_url(endpoint: str) -> str:
         host, port = parts.hostname or "", parts.port
     except ValueError as exc:
         raise EndpointError(f"the OSS endpoint {endpoint!r} has an invalid port") from exc
-    if not host or not (_is_ip(host) or _HOST_RE.fullmatch(host)) or parts.username:
+    if not host or not (is_ip(host) or _HOST_RE.fullmatch(host)) or parts.username:
         raise EndpointError(f"the OSS endpoint {endpoint!r} does not name a host")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise EndpointError(f"the OSS endpoint {endpoint!r} is more than a host")
@@ -144,7 +144,7 @@ def oss_endpoint_url(endpoint: str) -> str:
     return f"{scheme}://{netloc}" + (f":{port}" if port is not None else "")
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:

@@ -69,6 +69,14 @@ class Harness:
         await self.engine.__aexit__(*exc)
         await self.client.aclose()
 
+    async def upload_one(self, path: Path, metadata: Any, seconds: float = 60) -> Any:
+        """Start the engine, upload ``path``, wait (``seconds`` at most) until idle; return
+        its snapshot."""
+        async with self as engine:
+            upload_id = engine.add(path, metadata)
+            await asyncio.wait_for(engine.wait_idle(), seconds)
+            return engine.snapshot(upload_id)
+
     def of_kind(self, kind: str) -> list[Any]:
         return [e for e in self.events if e.kind == kind]
 

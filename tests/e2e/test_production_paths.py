@@ -66,10 +66,7 @@ async def test_upload_through_each_mode_arrives_identical(
         sandbox.expire_access_tokens()  # the first call meets 1009 in url-encoded text
     path, md5 = make_video(tmp_path / "videos", "clip.mp4", 3 * MIB)
     h = harness(sandbox, max_parts=4)
-    async with h as engine:
-        upload_id = engine.add(path, META)
-        await asyncio.wait_for(engine.wait_idle(), 60)
-        snap = engine.snapshot(upload_id)
+    snap = await h.upload_one(path, META, 60)
     assert snap.state is UploadState.DONE, snap.last_error
     [video] = sandbox.videos()
     assert (video["md5"], video["size"]) == (md5, 3 * MIB)
@@ -98,10 +95,7 @@ async def test_credentials_born_expired_are_renewed_at_most_every_30_s(
     )
     path, md5 = make_video(tmp_path / "videos", "early.mp4", 3 * MIB)
     h = harness(sandbox, max_parts=4)
-    async with h as engine:
-        upload_id = engine.add(path, META)
-        await asyncio.wait_for(engine.wait_idle(), 60)
-        snap = engine.snapshot(upload_id)
+    snap = await h.upload_one(path, META, 60)
     assert snap.state is UploadState.DONE, snap.last_error
     assert sandbox.videos()[0]["md5"] == md5
     assert sandbox.stats()["api.get_sts"] <= 1
@@ -232,10 +226,7 @@ async def test_a_whole_upload_passes_through_a_real_proxy(
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
     path, md5 = make_video(tmp_path / "videos", "proxied.mp4", 2 * MIB)
     h = harness(sandbox, max_parts=2)
-    async with h as engine:
-        upload_id = engine.add(path, META)
-        await asyncio.wait_for(engine.wait_idle(), 60)
-        snap = engine.snapshot(upload_id)
+    snap = await h.upload_one(path, META, 60)
     assert snap.state is UploadState.DONE, snap.last_error
     assert sandbox.videos()[0]["md5"] == md5
     seen = record.read_text().splitlines()
@@ -277,10 +268,7 @@ async def test_a_signer_naming_a_wrong_region_is_refused_with_the_real_code(
     sandbox = make_sandbox(region=REGION, oss_host=OSS_HOST)
     path, _ = make_video(tmp_path / "videos", "wrong.mp4", 300 * 1024)
     h = harness(sandbox)
-    async with h as engine:
-        upload_id = engine.add(path, META)
-        await asyncio.wait_for(engine.wait_idle(), 30)
-        snap = engine.snapshot(upload_id)
+    snap = await h.upload_one(path, META, 30)
     assert snap.state is UploadState.FAILED
     assert "400 InvalidArgument (EC 0002-00000226)" in snap.last_error
     assert sandbox.videos() == []
@@ -349,10 +337,7 @@ async def test_ambiguous_commit_then_session_gone_is_committed_unconfirmed(
     path, md5 = make_video(tmp_path / "videos", "once.mp4", 300 * 1024)
     h = harness(sandbox)
     h.client_options = {"transport": transport}
-    async with h as engine:
-        upload_id = engine.add(path, META)
-        await asyncio.wait_for(engine.wait_idle(), 30)
-        snap = engine.snapshot(upload_id)
+    snap = await h.upload_one(path, META, 30)
     assert transport.lost == 1
     assert snap.state is UploadState.DONE, snap.last_error
     [video] = sandbox.videos()
@@ -361,5 +346,5 @@ async def test_ambiguous_commit_then_session_gone_is_committed_unconfirmed(
     assert done.unconfirmed and done.video_id == snap.video_id and snap.video_id in done.url
     stats = sandbox.stats()
     assert (stats["api.create"], stats["api.commit"]) == (1, 2)  # never a second create
-    text = (h.checkpoint_dir / f"{upload_id}.toml").read_text()
+    text = (h.checkpoint_dir / f"{snap.upload_id}.toml").read_text()
     assert "commit_unconfirmed = true" in text

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import threading
@@ -28,7 +27,7 @@ import oss2
 import oss2.exceptions
 import requests
 
-from youku_tui.net import ServerClock
+from youku_tui.net import ServerClock, is_ip
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +48,7 @@ class OssAccess:
 def region_of(endpoint_url: str) -> str | None:
     """The V4 signing region an endpoint names, or None when it names none."""
     host = (urlsplit(endpoint_url).hostname or "").lower()
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
+    if is_ip(host):
         return None
     for label in host.split("."):
         match = _REGION_LABEL.fullmatch(label)

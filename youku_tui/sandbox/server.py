@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import ipaddress
 import logging
 import threading
 from collections import Counter
@@ -22,6 +21,7 @@ from urllib.parse import unquote
 from aiohttp import ClientPayloadError, web
 
 from youku_tui.config import ENV_CA_BUNDLE, Credentials
+from youku_tui.net import is_ip
 from youku_tui.sandbox import youku_api
 from youku_tui.sandbox.bodies import BODY_IDLE_TIMEOUT, Throttle, discard
 from youku_tui.sandbox.faults import FaultDecision, FaultPlan
@@ -283,7 +283,7 @@ class Sandbox:
         first_label, dot, _rest = host_name.partition(".")
         # Only the sandbox's own bucket can lead a host name: a custom DNS name pointing at the
         # sandbox with path-style requests is not mistaken for virtual-host addressing.
-        if dot and not _is_ip(host_name) and first_label == SANDBOX_BUCKET:
+        if dot and not is_ip(host_name) and first_label == SANDBOX_BUCKET:
             return first_label, unquote(raw_path[1:]), True  # virtual-host style
         if raw_path.startswith(youku_api.API_PREFIXES):
             return "", "", False
@@ -343,14 +343,6 @@ async def _drop_connection(request: web.Request) -> web.StreamResponse:
         transport.abort()
     # Nothing reaches the client any more; aiohttp drops this answer quietly.
     return web.Response(status=500)
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 class SandboxThread:
