@@ -98,7 +98,8 @@ async def _full_disk_mid_upload(disk: FullDisk, make_sandbox: Any, harness: Any)
             upload_id = engine.add(path, META)
             await asyncio.wait_for(wait_for_parts(engine, upload_id, 3), 30)
             disk.fill()
-            for _ in range(50):
+            # More than a page (4 KiB) of lines: the log file's last page may still have room.
+            for _ in range(200):
                 log.warning("filling the log on a full disk")
             await asyncio.wait_for(engine.wait_idle(), 60)
             failed = engine.snapshot(upload_id)
