@@ -123,6 +123,9 @@ def test_answer_field_parsers(data: dict[str, Any]) -> None:
             value = parse()
         except TransientError:
             continue
+        except ApiError as exc:  # an unusable OSS endpoint: not worth retrying, but typed
+            assert "OSS endpoint" in exc.message
+            continue
         assert isinstance(value, StsCredentials | str | datetime | int)
         if isinstance(value, int):
             assert value >= 0  # expires_in: never negative, never inf
