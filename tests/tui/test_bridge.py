@@ -11,7 +11,7 @@ from youku_tui.engine.events import (
 )
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.bridge import EngineBridge
-from youku_tui.tui.format import bar, human_duration
+from youku_tui.tui.format import human_duration, progress_bar
 from youku_tui.units import format_size, parse_size
 
 
@@ -62,5 +62,5 @@ def test_formatters() -> None:
     assert parse_size("2MB") == 2 * 1024 * 1024
     assert parse_size("500k") == 500 * 1024
     assert parse_size("0") == 0
-    assert bar(0.5, 10) == "█████     "
-    assert len(bar(0.33, 10)) == 10
+    assert progress_bar(0.5, 0, 10).text == "█████     "
+    assert len(progress_bar(0.33, 0, 10).text) == 10

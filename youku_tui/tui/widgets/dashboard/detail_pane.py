@@ -22,6 +22,12 @@ def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str =
         f"state: [b]{snap.state}[/b]  size: {format_size(snap.size)}  "
         f"parts: {snap.parts_done}/{snap.parts_total}  retries: {snap.retries}",
     ]
+    if snap.state is not UploadState.DONE and (snap.bytes_done or snap.bytes_in_flight):
+        # The same figure as the row's percentage: what OSS confirmed, never what was sent.
+        sent = f" (+{format_size(snap.bytes_in_flight)} in flight)" if snap.bytes_in_flight else ""
+        lines.append(
+            f"confirmed by OSS: {format_size(snap.bytes_done)} of {format_size(snap.size)}{sent}"
+        )
     vid = snap.video_id or video_id
     if snap.state is UploadState.DONE and vid:
         lines.append(f"[$success]video_id: [b]{vid}[/b]  {watch_url(vid)}[/]")

@@ -19,7 +19,8 @@ class UploadRow:
     name: str
     state: UploadState
     phase: str
-    fraction: float
+    fraction: float  # what OSS confirmed (or what was hashed), of the whole file
+    in_flight: float  # sent beyond that, not yet answered: never counted as done
     speed: str
     eta: str
     parts: str
@@ -37,6 +38,9 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
     if snap.state is UploadState.DONE:
         done_bytes = snap.size
     fraction = done_bytes / snap.size if snap.size > 0 else 0.0
+    in_flight = 0.0
+    if snap.state in (UploadState.UPLOADING, UploadState.COMMITTING) and snap.size > 0:
+        in_flight = snap.bytes_in_flight / snap.size
     active = snap.state.is_active
     eta = (snap.size - done_bytes) / speed if active and speed > 0 else None
     error = ""
@@ -51,6 +55,7 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
         state=snap.state,
         phase=phase if active else "",
         fraction=fraction,
+        in_flight=in_flight,
         speed=format_speed(speed) if active else "-",
         eta=human_duration(eta),
         parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total else "-",

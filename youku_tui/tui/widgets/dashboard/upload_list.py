@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from youku_tui.engine.states import UploadState
 from youku_tui.textwidth import fit, fit_middle, fit_words
-from youku_tui.tui.format import bar
+from youku_tui.tui.format import progress_bar
 from youku_tui.tui.widgets.cursor_lines import CursorLines, cursor_bindings
 from youku_tui.tui.widgets.dashboard.rows import UploadRow
 
@@ -126,6 +126,7 @@ class UploadList(CursorLines):
         "upload-list--failed",
         "upload-list--paused",
         "upload-list--bar",
+        "upload-list--in-flight",
         "upload-list--error",
     }
     DEFAULT_CSS = """
@@ -139,6 +140,7 @@ class UploadList(CursorLines):
     UploadList > .upload-list--failed { color: $error; }
     UploadList > .upload-list--paused { color: $warning; }
     UploadList > .upload-list--bar { color: $primary; }
+    UploadList > .upload-list--in-flight { color: $primary 55%; }
     UploadList > .upload-list--error { color: $error; }
     """
 
@@ -217,18 +219,28 @@ class UploadList(CursorLines):
             base = base + self.get_component_rich_style(_STATE_CLASS[row.state], partial=True)
         if index == self.cursor:
             base = base + self.get_component_rich_style("upload-list--cursor", partial=True)
-        return Strip(self._segments(row, Columns.for_width(width), base), width).crop_extend(
-            0, width, base
-        )
+        return Strip(
+            self._segments(row, Columns.for_width(width), base, index == self.cursor), width
+        ).crop_extend(0, width, base)
 
-    def _segments(self, row: UploadRow, cols: Columns, base: Style) -> list[Segment]:
-        bar_style = base + self.get_component_rich_style("upload-list--bar", partial=True)
+    def _segments(
+        self, row: UploadRow, cols: Columns, base: Style, selected: bool = False
+    ) -> list[Segment]:
+        bar_style = in_flight_style = base
+        if not selected:
+            # On the cursor row the bar keeps the row's own colours: a theme whose cursor
+            # background is its primary colour would hide a primary-coloured bar there.
+            bar_style += self.get_component_rich_style("upload-list--bar", partial=True)
+            in_flight_style += self.get_component_rich_style("upload-list--in-flight", partial=True)
         error_style = base + self.get_component_rich_style("upload-list--error", partial=True)
         state = row.state.value if not row.phase or row.phase == row.state else row.phase
         head = [Segment(fit_middle(row.name, cols.name), base)]
         head.append(Segment(" " + fit(state, cols.state), base))
         if cols.bar:
-            head.append(Segment(" " + bar(row.fraction, cols.bar), bar_style))
+            runs = progress_bar(row.fraction, row.in_flight, cols.bar)
+            head.append(Segment(" " + runs.done, bar_style))
+            head.append(Segment(runs.in_flight, in_flight_style))
+            head.append(Segment(runs.rest, base))
         head.append(Segment(" " + fit(row.percent, cols.percent, align="right"), base))
         if row.error and not row.state.is_active:
             # Speed and ETA mean nothing for a stopped upload: give its error the room.
