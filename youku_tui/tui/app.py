@@ -26,6 +26,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.theme import Theme
@@ -53,6 +54,9 @@ from youku_tui.tui.screens.login import LoginResult, LoginScreen
 from youku_tui.tui.screens.metadata_form import FormState, MetadataFormScreen, plan_batch
 from youku_tui.tui.themes import DEFAULT_THEME, OwnThemesProvider, discover_themes
 
+# Toasts stack up from the bottom right; beyond this many the oldest goes, so a burst of
+# them stays over the detail pane instead of climbing over the upload list.
+MAX_TOASTS = 3
 RELOGIN = "relogin"  # exit result: launch opens the login screen and starts again
 PAINT_INTERVAL = 0.25  # seconds between batched paints (4 Hz)
 
@@ -87,8 +91,10 @@ class YoukuApp(App[str]):
         today: date | None = None,
         extra_theme_dirs: list[Path] | None = None,
         save_login: bool = True,
+        sandbox: bool = False,
     ) -> None:
         super().__init__()
+        self.sandbox = sandbox  # on the local sandbox: the dashboard's header says so
         self.control = control
         self.bridge = EngineBridge()
         control.subscribe(self.bridge.sink)
@@ -111,6 +117,25 @@ class YoukuApp(App[str]):
         self.animation_level = "full" if config.tui.animations else "none"
         self._theme_ready = False
         self._register_themes(extra_theme_dirs)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.call_later(self._drop_old_toasts)  # queued after the toast itself
+
+    def _drop_old_toasts(self) -> None:
+        shown = list(self._notifications)  # oldest first; Textual has no public list of them
+        if len(shown) > MAX_TOASTS:
+            for old in shown[: len(shown) - MAX_TOASTS]:
+                self._unnotify(old, refresh=False)
+            self._refresh_notifications()
 
     # --- setup ----------------------------------------------------------------------------
 

@@ -82,6 +82,7 @@ async def _run_once(
             paths=[] if start else paths,
             start_paths=paths if start else [],
             save_login=not sandbox,
+            sandbox=sandbox,
         )
         # A lost terminal (SSH dropped, window closed) quits like ctrl+q, so an owner in
         # this process pauses and saves on the way out instead of dying mid-part.

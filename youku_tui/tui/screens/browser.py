@@ -66,7 +66,8 @@ class BrowserScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_pick", "Pick", id="browser.pick"),
         Binding("ctrl+a,A", "pick_all", "All", id="browser.pick_all"),
-        Binding("ctrl+i,I", "invert", "Invert", show=False, id="browser.invert"),
+        # Not ctrl+i: terminals send it as Tab (which moves the focus).
+        Binding("I", "invert", "Invert", show=False, id="browser.invert"),
         Binding("backspace,h", "parent", "Up a folder", show=False, id="browser.parent"),
         Binding("ctrl+l,slash", "jump", "Path", id="browser.jump"),
         Binding("v", "toggle_all_files", "All files", id="browser.all_files"),

@@ -104,7 +104,7 @@ class DashboardScreen(Screen[None]):
         return cast("YoukuApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield HeaderStats()
+        yield HeaderStats(sandbox=self.youku.sandbox)
         yield Static("", id="columns")
         yield UploadList(id="uploads")
         yield DetailPane()

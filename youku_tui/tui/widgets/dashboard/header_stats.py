@@ -44,7 +44,27 @@ class Totals:
             f"[b]{active}[/b] active, {queued} queued, "
             f"[$success]{done} done[/], [$error]{failed} failed[/], {paused} paused"
         )
-        return [f"[b]{self.count}[/b] uploads: {counts}", f"[b]{self.count}[/b]: {counts}"]
+        # Narrow terminals: only the states that have uploads, then shorter words.
+        present = [
+            (n, long, short, style)
+            for n, long, short, style in (
+                (active, "active", "act", "b"),
+                (queued, "queued", "que", ""),
+                (done, "done", "ok", "$success"),
+                (failed, "failed", "err", "$error"),
+                (paused, "paused", "ps", ""),
+            )
+            if n
+        ]
+        wordings = [
+            ", ".join(_styled(f"{n} {long}", style) for n, long, _, style in present),
+            " ".join(_styled(f"{n} {short}", style) for n, _, short, style in present),
+        ]
+        return [
+            f"[b]{self.count}[/b] uploads: {counts}",
+            f"[b]{self.count}[/b]: {counts}",
+            *(f"[b]{self.count}[/b]: {wording}" for wording in wordings),
+        ]
 
     def _second_lines(self) -> list[str]:
         if self.login_needed:
@@ -64,7 +84,14 @@ class Totals:
             f"{short_sizes}  {speed}  {at_once}  cap {cap}  {showing}",
             f"{short_sizes}  {speed}  {self.max_uploads}×  cap {cap}  {showing}",
             f"{short_sizes}  {speed}  {self.max_uploads}×  cap {cap}  {self.filter_label}",
+            f"{short_sizes} {speed} {self.max_uploads}× cap {cap} {self.filter_label}",
+            f"{short_sizes} {speed} cap {cap}",
+            f"{short_sizes} {speed}",
         ]
+
+
+def _styled(text: str, style: str) -> str:
+    return f"[{style}]{text}[/]" if style else text
 
 
 def _first_fitting(lines: list[str], width: int) -> str:
@@ -81,14 +108,22 @@ def _first_fitting(lines: list[str], width: int) -> str:
 class HeaderStats(Horizontal):
     DEFAULT_CSS = """
     HeaderStats { height: 2; background: $panel; }
-    HeaderStats > #totals { width: 1fr; height: 2; padding: 0 1; }
+    HeaderStats > #mode {
+        width: auto; height: 2; padding: 0 1; display: none;
+        background: $warning; color: $background; text-style: bold;
+    }
+    HeaderStats.-sandbox > #mode { display: block; }
+    /* Never wraps: a third line would push the totals out of the two-line header. */
+    HeaderStats > #totals {
+        width: 1fr; height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     HeaderStats > Sparkline {
         width: 20%; min-width: 10; max-width: 40; height: 2; margin-right: 1;
     }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, sandbox: bool = False) -> None:
+        super().__init__(classes="-sandbox" if sandbox else "")
         self.history: deque[float] = deque([0.0] * HISTORY_SAMPLES, maxlen=HISTORY_SAMPLES)
         self._text = ""
         self._shown: Totals | None = None
@@ -97,6 +132,8 @@ class HeaderStats(Horizontal):
         self._sparkline = Sparkline(list(self.history), summary_function=max, id="throughput")
 
     def compose(self) -> ComposeResult:
+        # Nothing else on screen tells the sandbox from Youku: uploads there go nowhere.
+        yield Static("SANDBOX\nlocal", id="mode")
         yield self._totals
         yield self._sparkline
 
