@@ -207,6 +207,19 @@ class UploadJob:
         )
 
     @property
+    def waiting_for_bandwidth(self) -> bool:
+        """Sending, but every byte of it waits for the bandwidth cap to serve others first."""
+        return self.cp.state is S.UPLOADING and self.ctx.bandwidth.starved(self.cp.position)
+
+    def start_over(self) -> None:
+        """Forget the upload session and the bytes sent: the next run creates a new upload
+        (a retry after a cancel, whose multipart upload was aborted)."""
+        self.cp.forget_session()
+        self.cp.integrity_retry_used = False
+        self._stored_bytes = 0
+        self.retries = 0
+
+    @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 

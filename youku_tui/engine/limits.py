@@ -94,6 +94,8 @@ class Bandwidth:
         self._tokens = 0.0
         self._stamp = clock()
         self._waiting: list[tuple[int, ...]] = []  # priority keys of blocked takers
+        # When each upload (a priority key's first number) last got bytes through.
+        self._last_grant: dict[int, float] = {}
 
     @property
     def rate(self) -> int:
@@ -113,6 +115,18 @@ class Bandwidth:
         if self._rate:
             self._tokens = min(self._burst(), self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
+
+    def starved(self, key: int, within: float = 1.0) -> bool:
+        """True while the cap serves other uploads and upload ``key`` (the first number of
+        its priority keys) got nothing through for ``within`` seconds: it waits for its share
+        (the lowest keys go first, and their parts may hold every part slot meanwhile)."""
+        with self._lock:
+            if not self._rate:
+                return False
+            now = self._clock()
+            if now - self._last_grant.get(key, float("-inf")) <= within:
+                return False
+            return any(k != key and now - t <= within for k, t in self._last_grant.items())
 
     def take(
         self,
@@ -136,6 +150,8 @@ class Bandwidth:
                     first = not self._waiting or priority <= min(self._waiting)
                     if self._tokens >= 0 and first:
                         self._tokens -= amount
+                        if priority:
+                            self._last_grant[priority[0]] = self._stamp
                         return True
                     if not registered:
                         self._waiting.append(priority)

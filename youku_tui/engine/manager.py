@@ -80,6 +80,8 @@ class UploadSnapshot:
     state: UploadState
     bytes_done: int = 0  # confirmed by OSS (parts answered OK); what survives a stop
     bytes_in_flight: int = 0  # sent beyond that, not yet answered
+    # Its bytes wait while the bandwidth cap serves uploads earlier in the queue first.
+    waiting_for_bandwidth: bool = False
     hashed: int = 0
     parts_done: int = 0
     parts_total: int = 0
@@ -349,15 +351,37 @@ class UploadEngine:
             self._schedule()
 
     def retry(self, upload_id: str, *, watch_password: str = "") -> None:
-        """Queue a failed upload again (``watch_password`` for one that still needs it)."""
+        """Queue a failed upload again (``watch_password`` for one that still needs it); a
+        cancelled one starts over as a new Youku upload (its multipart upload was aborted,
+        so nothing of the old session is reused)."""
         job = self._job(upload_id)
         self._ctx.login_blocked = False
         if watch_password:
             job._watch_password = watch_password
-        if job.state is S.FAILED and not job.running:
-            job.retries = 0
-            job.set_state(S.QUEUED, "retry")
-            self._schedule()
+        if job.running:
+            return
+        if job.state is S.CANCELLED:
+            if not self._start_over(job):
+                return
+        elif job.state is not S.FAILED:
+            return
+        job.retries = 0
+        job.set_state(S.QUEUED, "retry")
+        self._schedule()
+
+    def _start_over(self, job: UploadJob) -> bool:
+        """Take a cancelled upload back: a fresh session, the file as it is now (hashed
+        again if it changed). False, with a log line, if its file is gone."""
+        try:
+            current = FileIdentity.of(job.cp.path)
+        except LocalFileError as exc:
+            self._emit(UploadLog(upload_id=job.upload_id, level="error", message=str(exc)))
+            return False
+        if job.cp.identity.differences(current):
+            job.cp.identity, job.cp.md5 = current, ""
+        job.start_over()
+        job.cp.last_error = job.cp.last_error_code = job.cp.last_error_class = ""
+        return True
 
     async def cancel(self, upload_id: str) -> None:
         """Stop the upload, abort its multipart upload on OSS, mark it cancelled."""
@@ -504,6 +528,7 @@ class UploadEngine:
             state=cp.state,
             bytes_done=job.bytes_done,
             bytes_in_flight=job.bytes_in_flight,
+            waiting_for_bandwidth=job.waiting_for_bandwidth,
             hashed=cp.size if cp.md5 else job.hashed,
             parts_done=len(cp.parts),
             parts_total=job.parts_total,

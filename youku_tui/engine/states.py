@@ -54,7 +54,9 @@ ALLOWED: dict[UploadState, frozenset[UploadState]] = {
     _S.PAUSED: frozenset({_S.QUEUED, _S.CANCELLED, _S.FAILED}),
     _S.FAILED: frozenset({_S.QUEUED, _S.CANCELLED}),
     _S.DONE: frozenset(),
-    _S.CANCELLED: frozenset(),
+    # Retrying a cancelled upload starts it over (a new Youku upload session): the only way
+    # out of CANCELLED, and only on the user's word.
+    _S.CANCELLED: frozenset({_S.QUEUED}),
 }
 
 

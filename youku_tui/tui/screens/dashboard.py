@@ -249,15 +249,15 @@ class DashboardScreen(Screen[None]):
         snap = self.selected_snapshot()
         if snap is None:
             return
-        if snap.state is not UploadState.FAILED:
-            self.notify("Only a failed upload can be retried", severity="warning")
+        if snap.state not in (UploadState.FAILED, UploadState.CANCELLED):
+            self.notify("Only a failed or cancelled upload can be retried", severity="warning")
             return
         self.retry(snap)
 
     @work(exclusive=True, group="retry")
     async def retry(self, snap: UploadSnapshot) -> None:
-        """Retry a failed upload; one still to be created with a watch password asks for it
-        (passwords are never stored, so after a restart only the user has it)."""
+        """Retry a failed or cancelled upload; one still to be created with a watch password
+        asks for it (passwords are never stored, so after a restart only the user has it)."""
         password = ""
         if snap.needs_password:
             answer = await self.app.push_screen_wait(
@@ -271,6 +271,8 @@ class DashboardScreen(Screen[None]):
                 return
             password = answer
         self.youku.control.retry(snap.upload_id, watch_password=password)
+        if snap.state is UploadState.CANCELLED:
+            self.notify(f"Starting {snap.title} over as a new upload", timeout=3)
         self.changed()
 
     @work(exclusive=True, group="cancel")

@@ -28,6 +28,11 @@ def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str =
         lines.append(
             f"confirmed by OSS: {format_size(snap.bytes_done)} of {format_size(snap.size)}{sent}"
         )
+    if snap.waiting_for_bandwidth:
+        lines.append(
+            "[$warning]waiting for its share of the bandwidth cap: the cap serves uploads "
+            "earlier in the queue first, so a pause loses less ([b]b[/b] changes the cap)[/]"
+        )
     vid = snap.video_id or video_id
     if snap.state is UploadState.DONE and vid:
         lines.append(f"[$success]video_id: [b]{vid}[/b]  {watch_url(vid)}[/]")

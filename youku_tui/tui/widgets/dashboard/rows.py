@@ -10,6 +10,8 @@ from youku_tui.engine.states import UploadState
 from youku_tui.tui.format import human_duration
 from youku_tui.units import format_speed
 
+WAITING_FOR_CAP = "for the bandwidth cap"  # after "waiting" in the state column
+
 
 @dataclass(frozen=True, slots=True)
 class UploadRow:
@@ -26,6 +28,7 @@ class UploadRow:
     parts: str
     retries: int
     error: str
+    note: str = ""  # why an active upload shows no progress (it waits for the cap)
 
     @property
     def percent(self) -> str:
@@ -49,6 +52,9 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
         # pane shows both).
         code = f" [{snap.last_error_code}]" if snap.last_error_code else ""
         error = snap.last_error + code
+    waiting = snap.waiting_for_bandwidth and snap.state is UploadState.UPLOADING
+    if waiting:  # not "uploading 0.0%": the cap serves the uploads ahead of it first
+        phase = "waiting"
     return UploadRow(
         upload_id=snap.upload_id,
         name=Path(snap.path).name or snap.title,
@@ -61,4 +67,5 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
         parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total else "-",
         retries=snap.retries,
         error=error,
+        note=WAITING_FOR_CAP if waiting else "",
     )

@@ -242,6 +242,8 @@ class UploadList(CursorLines):
             head.append(Segment(runs.in_flight, in_flight_style))
             head.append(Segment(runs.rest, base))
         head.append(Segment(" " + fit(row.percent, cols.percent, align="right"), base))
+        if row.note:  # speed and ETA are empty while it waits: say why instead
+            return [*head, Segment(" " + fit_words(row.note, cols.stopped_room), base)]
         if row.error and not row.state.is_active:
             # Speed and ETA mean nothing for a stopped upload: give its error the room.
             # Without a retries column the count waits in the detail pane: the message matters.
