@@ -183,21 +183,28 @@ async def test_pause_is_quick_and_resume_continues(
     assert sandbox.stats()["oss.upload_part"] <= 32 + 2
 
 
-async def test_cancel_aborts_the_multipart_upload(
+async def test_cancel_aborts_the_multipart_upload_and_a_retry_starts_over(
     make_sandbox: Any, harness: Any, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
-    path, _ = make_video(tmp_path / "videos", "c.mp4", 8 * MIB)
+    path, md5 = make_video(tmp_path / "videos", "c.mp4", 8 * MIB)
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
         await asyncio.wait_for(wait_for_parts(engine, upload_id, 2), 20)
         await asyncio.wait_for(engine.cancel(upload_id), 10)
         assert engine.snapshot(upload_id).state is UploadState.CANCELLED
-    assert sandbox.stats()["oss.abort"] == 1
-    assert sandbox.videos() == []
-    assert engine.load_checkpoints(start=True) == []
-    assert engine.snapshots()[0].state is UploadState.CANCELLED
+        assert sandbox.stats()["oss.abort"] == 1
+        assert sandbox.videos() == []
+        assert engine.load_checkpoints(start=True) == []  # resume leaves it alone
+        assert engine.snapshots()[0].state is UploadState.CANCELLED
+        # A retry (the user's word) starts it over as a new Youku upload.
+        sandbox.set_faults("")
+        engine.retry(upload_id)
+        await asyncio.wait_for(engine.wait_idle(), 60)
+        assert engine.snapshot(upload_id).state is UploadState.DONE
+    assert sandbox.stats()["api.create"] == 2  # a new session, not the aborted one
+    assert [v["md5"] for v in sandbox.videos()] == [md5]
 
 
 async def test_integrity_refusal_resends_once_then_fails_loudly(

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from youku_tui.config import Config, MetadataDefaults, TuiSettings
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
+from youku_tui.tui.screens.dashboard import DashboardScreen
 
 # Snapshots show the folder path, so it must not depend on pytest's tmp_path.
 FIXTURE_ROOT = Path("/tmp/youku-tui-test-fixture")
@@ -99,3 +100,12 @@ async def wait_listing(pilot: Pilot[Any], screen: BrowserScreen) -> None:
             return
         await pilot.pause(0.02)
     raise AssertionError("listing never arrived")
+
+
+async def painted_dashboard(pilot: Pilot[Any]) -> DashboardScreen:
+    """The dashboard, painted from the engine's snapshots (apps here have no paint timer)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, DashboardScreen)
+    screen.paint()
+    await pilot.pause()
+    return screen

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import AppFactory
+from conftest import AppFactory, painted_dashboard
 from fake_engine import FakeEngine, sample_snapshots
 
 from youku_tui.engine.states import UploadState
-from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 
@@ -19,9 +18,7 @@ async def test_a_row_waiting_for_the_cap_says_so(make_app: AppFactory) -> None:
     snaps[1] = replace(snaps[1], bytes_done=0, parts_done=0, waiting_for_bandwidth=True)
     app = make_app(engine=FakeEngine(snaps))
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        screen.paint()
+        screen = await painted_dashboard(pilot)
         await pilot.press("down")
         screen.paint()
         await pilot.pause()
@@ -40,10 +37,7 @@ async def test_a_cancelled_upload_can_be_retried(make_app: AppFactory) -> None:
     engine = FakeEngine(snaps)
     app = make_app(engine=engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        screen.paint()
-        await pilot.pause()
+        screen = await painted_dashboard(pilot)
         screen.query_one(UploadList).select_upload("u5")
         await pilot.press("r")
         await pilot.pause()

@@ -7,12 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import FIXED_MTIME, FIXTURE_ROOT, AppFactory, wait_listing
+from conftest import FIXED_MTIME, FIXTURE_ROOT, AppFactory, painted_dashboard, wait_listing
 from fake_engine import FakeEngine, sample_snapshots
 
 from youku_tui.textwidth import cells, clip, fit, fit_middle, fit_words
 from youku_tui.tui.screens.browser import BrowserScreen
-from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 
@@ -69,10 +68,7 @@ async def test_dashboard_columns_line_up_with_a_cjk_name(
 ) -> None:
     app = make_app(engine=FakeEngine(cjk_snapshots()))
     async with app.run_test(size=size) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        screen.paint()
-        await pilot.pause()
+        screen = await painted_dashboard(pilot)
         upload_list = screen.query_one(UploadList)
         cjk, ascii_row = (upload_list.render_line(y).text for y in (0, 1))
         assert CJK_NAME in cjk

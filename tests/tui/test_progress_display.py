@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import AppFactory
+from conftest import AppFactory, painted_dashboard
 from fake_engine import FakeEngine, sample_snapshots
 
 from youku_tui.tui.format import IN_FLIGHT_SHADE, progress_bar
-from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
@@ -31,10 +30,7 @@ async def test_a_row_with_everything_in_flight_shows_zero_percent(make_app: AppF
     snaps[0] = replace(snaps[0], bytes_done=0, bytes_in_flight=snaps[0].size, parts_done=0)
     app = make_app(engine=FakeEngine(snaps))
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        screen.paint()
-        await pilot.pause()
+        screen = await painted_dashboard(pilot)
         line = screen.query_one(UploadList).render_line(0).text
         assert "  0.0%" in line and "100.0%" not in line
         assert IN_FLIGHT_SHADE in line and "█" not in line
@@ -52,10 +48,7 @@ async def test_the_bar_is_visible_on_the_selected_row_in_the_light_theme(
 ) -> None:
     app = make_app("youku-light")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        screen.paint()
-        await pilot.pause()
+        screen = await painted_dashboard(pilot)
         upload_list = screen.query_one(UploadList)
         assert upload_list.cursor == 0 and upload_list.has_focus
         for segment in upload_list.render_line(0):

@@ -5,7 +5,7 @@ marked; no key is bound that a terminal cannot send."""
 from __future__ import annotations
 
 import pytest
-from conftest import AppFactory
+from conftest import AppFactory, painted_dashboard
 from test_keys import OUR_CLASSES
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -13,7 +13,6 @@ from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
-from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 from youku_tui.tui.widgets.footer import PaletteFooter
@@ -42,16 +41,13 @@ async def test_header_totals_and_footer_survive_a_small_terminal(
 ) -> None:
     app = make_app(sandbox=True)
     async with app.run_test(size=size) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        screen.paint()
-        await pilot.pause()
+        screen = await painted_dashboard(pilot)
         header = screen.query_one(HeaderStats)
         totals = header.query_one("#totals", Static)
         lines = str(totals.render()).splitlines()
         assert len(lines) == 2, lines  # no wrapped third line pushing the totals away
         assert lines[0].startswith("7:") or lines[0].startswith("7 uploads")
-        assert " MB" in lines[1] or " GB" in lines[1]  # the byte totals are there
+        assert "1.7 GiB/5.3 GiB" in lines[1]  # the byte totals are there
         assert all(len(line) <= totals.content_region.width for line in lines)
         mode = header.query_one("#mode", Static)
         assert mode.display and "SANDBOX" in str(mode.render())
@@ -95,9 +91,7 @@ async def wait_for_label(pilot: Pilot[object], label: str) -> None:
 async def test_stacked_toasts_stay_off_the_upload_list(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(60, 20), notifications=True) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        screen.paint()
+        screen = await painted_dashboard(pilot)
         for n in range(6):
             app.notify(f"upload {n} finished: a message of some length", timeout=30)
         for _ in range(5):
