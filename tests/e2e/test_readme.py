@@ -50,6 +50,9 @@ def test_runnable_readme_blocks_run_as_written(tmp_path: Path) -> None:
     env["HOME"] = str(home)
     for name in ("CONFIG", "STATE", "DATA", "CACHE"):
         env[f"XDG_{name}_HOME"] = str(home / name.lower())
+    runtime = home / "run"  # the per-user service's socket: this reader's own
+    runtime.mkdir(parents=True, mode=0o700)
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     # The reader's shell finds `youku-tui` on its PATH: the one installed next to this Python.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     check = 'echo; curl -s "$YOUKU_API_BASE/sandbox/videos.json"'  # what the sandbox received
