@@ -197,3 +197,24 @@ async def test_a_file_modified_during_its_upload_stops_it_early_and_blames_the_f
     assert failed.error_class == "FileChangedError"
     assert sandbox.stats()["oss.upload_part"] < 32  # stopped early, not after all 32 parts
     assert sandbox.stats()["api.commit"] == 0
+
+
+async def test_a_part_whose_answer_never_comes_is_given_up_and_sent_again(
+    make_sandbox: Any, harness: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9 item 6 on the OSS side: oss2's timeouts bound each read, not the answer; once
+    a part's body is sent, OSS gets ANSWER_DEADLINE seconds to answer, then the part is
+    tried again (here the first answer would take 60 s)."""
+    from youku_tui.engine import job as job_module
+
+    monkeypatch.setattr(job_module, "ANSWER_DEADLINE", 1.0, raising=False)
+    sandbox = make_sandbox(faults="oss.upload_part=latency:60000#1")
+    path, md5 = make_video(tmp_path / "videos", "slow.mp4", 1 * MIB)
+    h = harness(sandbox, part_size=256 * 1024, max_parts=2)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert any("did not answer within 1s" in e.error for e in h.of_kind("retry"))
+    assert [v["md5"] for v in sandbox.videos()] == [md5]

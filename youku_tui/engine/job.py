@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import oss2
 
@@ -95,6 +95,8 @@ THROTTLING_STATUSES = frozenset({429, 503})  # OSS asks for fewer requests: fewe
 PLANNED_RENEWAL_FLOOR = 30.0  # seconds between planned renewals of credentials born expired
 MAX_CREDENTIAL_RENEWALS = 8  # per part: OSS refusing fresh credentials again and again is fatal
 _T = TypeVar("_T")
+ANSWER_DEADLINE = 120.0  # seconds OSS gets to answer a part once its body was sent
+ANSWER_WATCH_INTERVAL = 0.5
 
 
 @dataclass
@@ -830,9 +832,13 @@ class UploadJob:
             stop = self._stop
             concurrency = self.ctx.concurrency
 
+            sent_at: list[float] = []  # when the body's last byte left
+
             def on_bytes(count: int, n: int = number, counts: dict[int, int] = inflight) -> None:
                 counts[n] = counts.get(n, 0) + count
                 concurrency.count(count)
+                if counts[n] >= size and not sent_at:
+                    sent_at.append(time.monotonic())
 
             def run(
                 stop: threading.Event = stop, on_bytes: Callable[[int], None] = on_bytes
@@ -858,7 +864,7 @@ class UploadJob:
 
             try:
                 async with self.ctx.part_slots:
-                    return await self._in_thread(run)
+                    return await _answered_in_time(self._in_thread(run), sent_at, f"part {number}")
             finally:
                 inflight.pop(number, None)
 
@@ -959,6 +965,36 @@ class UploadJob:
     def close(self) -> None:
         """Let go of the OSS connections (they stay in the engine's session)."""
         self._target = None
+
+
+async def _answered_in_time(work: Awaitable[_T], sent_at: list[float], what: str) -> _T:
+    """``work`` (one part's request in a thread), given up when OSS does not answer within
+    :data:`ANSWER_DEADLINE` seconds of the body's last byte.
+
+    oss2's timeouts bound each socket read, so an answer dripped a byte at a time would hold the
+    part for ever; while the body is being sent, a slow link or the bandwidth cap may take as
+    long as it needs. The thread cannot be interrupted: it is left to end on its own (its
+    socket times out) and its result is dropped; the part is tried again.
+    """
+    future = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _pending = await asyncio.wait({future}, timeout=ANSWER_WATCH_INTERVAL)
+            if done:
+                return future.result()
+            if sent_at and time.monotonic() - sent_at[0] > ANSWER_DEADLINE:
+                future.add_done_callback(_drop_result)
+                raise OssTransientError(
+                    f"{what}: OSS did not answer within {ANSWER_DEADLINE:.0f}s of receiving it"
+                )
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+
+
+def _drop_result(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: an abandoned attempt's error is not news
 
 
 def _record(stored: StoredPart) -> PartRecord:
