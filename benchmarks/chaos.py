@@ -246,7 +246,7 @@ def run(config: ChaosConfig, workdir: Path, *, log: Any = print) -> ChaosReport:
         stats = sandbox.stats()
         log(f"requests per route: {dict(sorted(stats.items()))}")
         report.faults = sum(rule.fired for rule in sandbox.sandbox.faults.rules)
-        report.bytes_sent = stats["oss.bytes_received"]
+        report.bytes_sent = stats["oss.bytes_received"] + stats["oss.bytes_discarded"]
         state = json.loads((workdir / "sandbox" / "state.json").read_bytes())
         report.sessions = len(state.get("sessions", {}))
     report.renewals = stats["api.get_sts"]

@@ -66,10 +66,14 @@ async def open_runtime(
     with contextlib.ExitStack() as stack:
         if sandbox:
             from youku_tui.sandbox import SandboxThread
+            from youku_tui.sandbox.store import StateFileError
 
-            sandbox_thread = stack.enter_context(
-                SandboxThread(data_dir=paths.sandbox_data_dir(), **(sandbox_options or {}))
-            )
+            try:
+                sandbox_thread = stack.enter_context(
+                    SandboxThread(data_dir=paths.sandbox_data_dir(), **(sandbox_options or {}))
+                )
+            except StateFileError as exc:  # its folder is in use by another --sandbox
+                raise ConfigError(f"the sandbox cannot start: {exc}") from exc
             config = replace(
                 config,
                 api_base=sandbox_thread.api_base,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.helpers import create_upload, make_file, start_process
+from tests.sandbox.helpers import create_upload, make_file
 from youku_tui.sandbox import SandboxThread
 from youku_tui.sandbox.store import DataDirBusyError
 
@@ -100,9 +100,17 @@ def test_the_data_folder_can_be_cleared(tmp_path: Path) -> None:
     assert cleared.returncode == 0, cleared.stderr
     assert "MiB freed" in cleared.stdout
     assert not (data_dir / "objects").exists() or not any((data_dir / "objects").rglob("*.*"))
-    proc, env = start_process(data_dir)  # starts afresh on the cleared folder
-    try:
-        assert env["YOUKU_ACCESS_TOKEN"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with SandboxThread(data_dir=data_dir) as sb:  # starts afresh on the cleared folder
+        assert sb.videos() == []
+        assert sb.credentials.access_token
+
+
+async def test_a_second_in_process_sandbox_on_the_same_folder_says_so() -> None:
+    """`youku-tui --sandbox` open while `youku-tui upload --sandbox` runs: a clear message."""
+    from youku_tui.errors import ConfigError
+    from youku_tui.runtime import open_runtime
+
+    async with open_runtime(sandbox=True):
+        with pytest.raises(ConfigError, match="in use by another sandbox"):
+            async with open_runtime(sandbox=True):
+                pass

@@ -233,7 +233,8 @@ class Sandbox:
         self._save_soon()
 
     def stats(self) -> Counter[str]:
-        """Requests per route, and ``oss.bytes_received``: body bytes OSS took in."""
+        """Requests per route; ``oss.bytes_received``: body bytes OSS read into files, and
+        ``oss.bytes_discarded``: body bytes read and dropped by injected faults."""
         counts = Counter(self._stats)
         if self._oss is not None:
             counts["oss.bytes_received"] = self._oss.bytes_received
@@ -304,13 +305,15 @@ class Sandbox:
         if decision.latency:
             await asyncio.sleep(decision.latency)
         if decision.drop:
-            return await _drop_connection(request)
+            response, seen = await _drop_connection(request)
+            self._stats["oss.bytes_discarded" if is_oss else "api.bytes_discarded"] += seen
+            return response
         throttle = Throttle(decision.bandwidth) if decision.bandwidth else None
         try:
             if is_oss:
                 call = OssCall(request, route, bucket, key, new_request_id(), throttle)
                 if decision.status is not None:
-                    await discard(request)
+                    self._stats["oss.bytes_discarded"] += await discard(request)
                     return oss.error_response(call, status_error(decision.status))
                 return await oss.handle(call)
             if decision.replaces_answer:
@@ -333,16 +336,16 @@ def _api_fault(decision: FaultDecision) -> YoukuError:
     return YoukuError(1001 if status >= 500 else 120010224, "injected fault", http_status=status)
 
 
-async def _drop_connection(request: web.Request) -> web.StreamResponse:
-    """Read about half of the body, then cut the connection without an answer."""
+async def _drop_connection(request: web.Request) -> tuple[web.StreamResponse, int]:
+    """Read about half of the body, then cut the connection without an answer; the answer
+    (that never reaches anyone) and the body bytes read."""
     length = request.content_length or 0
-    if length > 1:
-        await discard(request, limit=length // 2)
+    seen = await discard(request, limit=length // 2) if length > 1 else 0
     transport = request.transport
     if transport is not None:
         transport.abort()
     # Nothing reaches the client any more; aiohttp drops this answer quietly.
-    return web.Response(status=500)
+    return web.Response(status=500), seen
 
 
 class SandboxThread:
