@@ -7,7 +7,8 @@ number while uploads run, the way TCP finds its window:
 
 - **start-up**: from a quarter of the ceiling it doubles the count after each measurement
   window while goodput grows with it: the added connections must carry at least ``KEEP_GAIN``
-  of the share the old ones had. A window is taken ``SETTLE`` seconds after a change (a new
+  of the share the old ones had (a count that misses gets a second window before it is given
+  up: one window is noisy). A window is taken ``SETTLE`` seconds after a change (a new
   connection's slow start carries more than it will keep, and would look like a gain);
 - **when more stops helping** it goes back between the last count that paid and the one that
   did not (their geometric mean, so repeated misses converge on the count that paid), holds
@@ -73,6 +74,7 @@ class ConcurrencyControl:
         self.fixed = 0
         self._base: Measure | None = None  # the last count that paid, and its goodput
         self._growing = True  # start-up: double while it pays
+        self._misses = 0  # start-up windows in a row that did not pay
         self._hold_until = 0.0
         self._last_back_off = -BACK_OFF_GAP
         self._window_start = clock()
@@ -153,10 +155,16 @@ class ConcurrencyControl:
         gain = (current.goodput / base.goodput - 1) / added if base.goodput > 0 else 1.0
         if gain >= KEEP_GAIN:
             self._base = current
+            self._misses = 0
             self._grow(2.0 if self._growing else PROBE_STEP, current)
+        elif self._growing and not self._misses:
+            # One window is noisy (other processes, a burst of losses): measure this count
+            # once more before giving up on it. Too many connections for a moment costs little.
+            self._misses = 1
         else:
             # More stopped helping: the best count lies between; hold, probe again later.
             self._growing = False
+            self._misses = 0
             self._hold_until = now + PROBE_EVERY
             middle = max(base.parts, round((base.parts * current.parts) ** 0.5))
             self._set(middle, f"more did not help ({gain:.2f} of the share)")
@@ -175,6 +183,7 @@ class ConcurrencyControl:
             return
         self._last_back_off = now
         self._growing = False
+        self._misses = 0
         self._hold_until = max(self._hold_until, now + hold)
         self._base = None
         self._set(max(1, int(self.parts * factor)), why)
