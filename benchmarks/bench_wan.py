@@ -76,9 +76,21 @@ class Result:
     complete: bool
     note: str = ""
     with_complete: float = 0.0  # seconds to CompleteMultipartUpload's answer, when it came
+    received: int = 0  # bytes on the sandbox's disk when the window ended (parts in flight too)
 
     def share(self) -> float:
-        return self.confirmed * 8 / self.seconds / (RATE_MBIT * 1e6) if self.seconds else 0.0
+        return share(self.confirmed, self.seconds)
+
+    def cell(self) -> str:
+        if self.complete:
+            return f"{100 * self.share():.1f} %"
+        return (
+            f"{100 * self.share():.1f} % ({100 * share(self.received, self.seconds):.1f} % recv.)"
+        )
+
+
+def share(size: int, seconds: float) -> float:
+    return size * 8 / seconds / (RATE_MBIT * 1e6) if seconds else 0.0
 
 
 # --- the link and the sandbox --------------------------------------------------------------
@@ -109,6 +121,7 @@ def sandbox_in_namespace(data_dir: Path) -> AbstractContextManager[dict[str, str
 
 def run_client(client: str, env: dict[str, str], path: Path, md5: str) -> Result:
     spec = {"client": client, "env": env, "path": str(path), "md5": md5, "window": WINDOW}
+    spec["data"] = str(DATA / "sandbox")
     process = subprocess.run(  # the spec (with the sandbox's tokens) on stdin, not in argv
         [sys.executable, __file__, "--child"],
         input=json.dumps(spec),
@@ -124,7 +137,12 @@ def run_client(client: str, env: dict[str, str], path: Path, md5: str) -> Result
         return Result(0, 0.0, False, f"exit {process.returncode}: {process.stderr[-300:]!r}")
     data = json.loads(lines[-1])
     return Result(
-        data["confirmed"], data["seconds"], data["complete"], data["note"], data["with_complete"]
+        data["confirmed"],
+        data["seconds"],
+        data["complete"],
+        data["note"],
+        data["with_complete"],
+        data["received"],
     )
 
 
@@ -134,7 +152,7 @@ def open_api(env: dict[str, str]) -> Any:
     import youku_tui.api.client as api_client
     from youku_tui.config import Credentials
 
-    api_client.check_api_base = lambda url: url.strip().rstrip("/")  # type: ignore[assignment]
+    api_client.check_api_base = lambda url: url.strip().rstrip("/")  # type: ignore[attr-defined]
     return api_client.YoukuClient(
         Credentials(env["YOUKU_CLIENT_ID"], env["YOUKU_ACCESS_TOKEN"], env["YOUKU_REFRESH_TOKEN"]),
         api_base=env["YOUKU_API_BASE"],
@@ -142,12 +160,25 @@ def open_api(env: dict[str, str]) -> Any:
 
 
 def report(
-    confirmed: int, seconds: float, complete: bool, note: str = "", with_complete: float = 0.0
+    confirmed: int,
+    seconds: float,
+    complete: bool,
+    note: str = "",
+    with_complete: float = 0.0,
+    received: int = 0,
 ) -> None:
     record = {"confirmed": confirmed, "seconds": seconds, "complete": complete, "note": note}
-    record["with_complete"] = with_complete
+    record.update(with_complete=with_complete, received=received)
     print(json.dumps(record), flush=True)
     os._exit(0)  # the window ended: leave the threads still sending behind
+
+
+def received_bytes(spec: dict[str, Any]) -> int:
+    """What the sandbox holds on disk: stored parts and the bodies still streaming in. With
+    10 MiB parts at 1 Mbit/s a connection, no part is confirmed within a minute; this still
+    tells how much crossed the link."""
+    files = Path(spec["data"]).rglob("*")
+    return sum(f.stat().st_size for f in files if f.is_file() and f.suffix != ".json")
 
 
 def child_engine(spec: dict[str, Any]) -> None:
@@ -209,7 +240,8 @@ def child_engine(spec: dict[str, Any]) -> None:
             if ended:
                 start = started[0]
                 report(size, (parts_at or ended[0]) - start, True, note, ended[0] - start)
-            report(snap.bytes_done, time.monotonic() - started[0], False, note)
+            seconds = time.monotonic() - started[0]
+            report(snap.bytes_done, seconds, False, note, received=received_bytes(spec))
 
     asyncio.run(run())
 
@@ -246,7 +278,7 @@ def child_oss2(spec: dict[str, Any]) -> None:
         confirmed = 0
         for upload in oss2.ObjectUploadIterator(bucket, key):
             confirmed += sum(p.size for p in oss2.PartIterator(bucket, key, upload.upload_id))
-        report(confirmed, time.monotonic() - start, False)
+        report(confirmed, time.monotonic() - start, False, received=received_bytes(spec))
 
     parts_at: list[float] = []
 
@@ -310,10 +342,12 @@ def main() -> int:
         with shaped_link(delay, loss):
             for size in SIZES_MB:
                 for client in clients:
-                    with sandbox_in_namespace(DATA / "sandbox") as env:
+                    with sandbox_in_namespace(DATA / "sandbox") as env:  # spec["data"]
                         result = run_client(client, env, files[size], md5s[size])
                     table.setdefault((client, size), {})[(delay, loss)] = result
                     how = "whole file" if result.complete else f"first {result.seconds:.0f} s"
+                    if not result.complete:
+                        how += f"; {100 * share(result.received, result.seconds):.1f} % received"
                     if result.with_complete:
                         with_complete = result.confirmed * 8 / result.with_complete / 1e6
                         how += f"; {100 * with_complete / RATE_MBIT:.1f} % with Complete"
@@ -329,7 +363,7 @@ def main() -> int:
     print("| client | file | " + " | ".join(heads) + " |")
     print("|---|---|" + "---|" * len(heads))
     for (client, size), results in table.items():
-        cells = [f"{100 * results[p].share():.1f} %" for p in PATHS if p in results]
+        cells = [results[p].cell() for p in PATHS if p in results]
         print(f"| {label(client)} | {size} MiB | " + " | ".join(cells) + " |")
     return 0
 

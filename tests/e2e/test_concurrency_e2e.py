@@ -9,6 +9,7 @@ from typing import Any
 
 from e2e_helpers import KIB, MIB, make_video
 
+from youku_tui.engine import transfer
 from youku_tui.engine.connections import congestion_option
 from youku_tui.engine.manager import UploadEngine
 from youku_tui.engine.states import UploadState
@@ -84,3 +85,29 @@ async def test_connections_are_reused_across_parts_and_renewals(
     if option is not None:  # where the kernel lets us pick BBR, the connections use it
         cc = idle[0].sock.getsockopt(socket.IPPROTO_TCP, option[1], 16)
         assert cc.rstrip(b"\0") == option[2]
+
+
+async def test_a_complete_that_times_out_while_oss_assembles_is_waited_for(
+    make_sandbox: Any, harness: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Complete of many parts may outlast the read timeout; the retry then meets NoSuchUpload
+    while the object is not there yet. The upload waits for it instead of failing."""
+    sandbox = make_sandbox()
+    multipart = sandbox.sandbox._oss.multipart
+    finish = multipart._finish
+
+    async def slow_finish(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(2.0)  # assembling a big object on a busy disk
+        return await finish(*args, **kwargs)
+
+    monkeypatch.setattr(multipart, "_finish", slow_finish)
+    monkeypatch.setattr(transfer, "CONNECT_TIMEOUT", 0.5)  # oss2's read timeout too
+    path, md5 = make_video(tmp_path / "videos", "c.mp4", 2 * MIB)
+    h = harness(sandbox, max_parts=4)
+    async with h as engine:
+        upload_id = engine.add(path, META)
+        await asyncio.wait_for(engine.wait_idle(), 60)
+        snap = engine.snapshot(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert sandbox.videos()[0]["md5"] == md5
+    assert sandbox.stats()["oss.complete"] >= 2  # the first answer was lost to the timeout

@@ -91,6 +91,9 @@ _NOT_YOUKU = (
 )
 
 S = UploadState
+# Seconds between HEADs while a Complete whose answer was lost may still be assembling the
+# object (OSS answers a retried Complete NoSuchUpload meanwhile).
+COMPLETE_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 THROTTLING_STATUSES = frozenset({429, 503})  # OSS asks for fewer requests: fewer parts
 PLANNED_RENEWAL_FLOOR = 30.0  # seconds between planned renewals of credentials born expired
 MAX_CREDENTIAL_RENEWALS = 8  # per part: OSS refusing fresh credentials again and again is fatal
@@ -681,9 +684,10 @@ class UploadJob:
         try:
             server_crc = await self._oss(lambda: target.complete(upload_id, listing))
         except OssUploadGoneError:
-            # A retried Complete whose first try succeeded but whose answer was lost. Where the
-            # STS policy refuses HeadObject, commit's MD5 check at Youku is the proof.
-            allowed, server_crc = await self._head_crc()
+            # A retried Complete whose first try succeeded but whose answer was lost - or is
+            # still assembling the object (it timed out on a big one): wait for it to show.
+            # Where the STS policy refuses HeadObject, commit's MD5 check at Youku is the proof.
+            allowed, server_crc = await self._completed_object_crc()
             if allowed and server_crc != expected:
                 raise
         if server_crc is None:
@@ -691,6 +695,17 @@ class UploadJob:
         self._check_object_crc(expected, server_crc, "the completed object")
         cp.object_crc64 = expected
         cp.multipart_upload_id = ""
+
+    async def _completed_object_crc(self) -> tuple[bool, int | None]:
+        """:meth:`_head_crc` once the object exists (404 meanwhile), for up to a minute."""
+        for delay in COMPLETE_WAITS:
+            try:
+                return await self._head_crc()
+            except OssError as exc:
+                if exc.status != 404:
+                    raise
+            await asyncio.sleep(delay)
+        return await self._head_crc()
 
     async def _adopt_stored_object(self, shared: _SharedFile) -> bool:
         """True when OSS already holds this very file at the object (and it is recorded so).
