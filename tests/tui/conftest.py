@@ -109,3 +109,18 @@ async def painted_dashboard(pilot: Pilot[Any]) -> DashboardScreen:
     screen.paint()
     await pilot.pause()
     return screen
+
+
+@pytest.fixture
+def cjk_folder() -> Path:
+    """``/tmp/youku-tui-test-fixture/cjk``: a CJK-named video beside an ASCII one."""
+    folder = FIXTURE_ROOT / "cjk"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("旅行.mp4", "beach.mp4"):
+        path = folder / name
+        if not path.exists():
+            scratch = folder / f".tmp-{os.getpid()}-{name}"
+            scratch.write_bytes(b"\0" * 2048)
+            os.replace(scratch, path)
+        os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+    return folder

@@ -56,6 +56,26 @@ def sample_snapshots() -> list[UploadSnapshot]:
     return snaps
 
 
+CJK_NAME = "旅行.mp4"
+
+
+def cjk_snapshots() -> list[UploadSnapshot]:
+    """The sample uploads after a first one with a CJK name (two cells a character)."""
+    snaps = sample_snapshots()
+    first = snaps[0]
+    return [
+        replace(
+            first,
+            upload_id="u0",
+            path=f"/srv/videos/{CJK_NAME}",
+            title="旅行",
+            parts_done=2,
+            parts_total=2,
+        ),
+        *[replace(s, position=s.position + 1) for s in snaps],
+    ]
+
+
 class FakeEngine:
     """An :class:`~youku_tui.service.control.UploadControl` with fixed snapshots; every
     command is recorded in ``calls``. ``in_service`` plays the per-user service's client."""

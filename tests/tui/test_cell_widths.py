@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import FIXED_MTIME, FIXTURE_ROOT, AppFactory, painted_dashboard, wait_listing
-from fake_engine import FakeEngine, sample_snapshots
+from conftest import AppFactory, painted_dashboard, wait_listing
+from fake_engine import CJK_NAME, FakeEngine, cjk_snapshots
 
 from youku_tui.textwidth import cells, clip, fit, fit_middle, fit_words
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
-
-CJK_NAME = "旅行.mp4"
 
 
 def test_cells_count_wide_and_zero_width_characters() -> None:
@@ -46,22 +42,6 @@ def test_a_long_cjk_name_keeps_its_start_and_extension() -> None:
     assert fitted.startswith("二零二六") and fitted.rstrip().endswith(".mp4") and "…" in fitted
 
 
-def cjk_snapshots() -> list:  # type: ignore[type-arg]
-    snaps = sample_snapshots()
-    first = snaps[0]
-    return [
-        replace(
-            first,
-            upload_id="u0",
-            path=f"/srv/videos/{CJK_NAME}",
-            title="旅行",
-            parts_done=2,
-            parts_total=2,
-        ),
-        *[replace(s, position=s.position + 1) for s in snaps],
-    ]
-
-
 @pytest.mark.parametrize("size", [(80, 24), (60, 20), (120, 40)])
 async def test_dashboard_columns_line_up_with_a_cjk_name(
     make_app: AppFactory, size: tuple[int, int]
@@ -77,18 +57,6 @@ async def test_dashboard_columns_line_up_with_a_cjk_name(
         assert cells(cjk[: cjk.index("uploading")]) == ascii_row.index("uploading")
         if size[0] >= 80:
             assert cjk.rstrip().endswith("2/2")  # the parts column is whole
-
-
-@pytest.fixture
-def cjk_folder() -> Path:
-    folder = FIXTURE_ROOT / "cjk"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in (CJK_NAME, "beach.mp4"):
-        path = folder / name
-        if not path.exists():
-            path.write_bytes(b"\0" * 2048)
-        os.utime(path, (FIXED_MTIME, FIXED_MTIME))
-    return folder
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AppFactory
+from fake_engine import FakeEngine, cjk_snapshots
 from textual.pilot import Pilot
 from textual.widgets import DirectoryTree
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -108,3 +109,14 @@ def test_dashboard_ansi_theme(snap_compare, make_app: AppFactory) -> None:
     """The 16-colour theme for plain terminals."""
     app = make_app("youku-ansi")
     assert snap_compare(app, terminal_size=(80, 24), run_before=paint_dashboard)
+
+
+def test_dashboard_60x20_cjk_sandbox(snap_compare, make_app: AppFactory) -> None:
+    """The smallest layout: a CJK name in its columns, the totals, Quit and Help, the mark."""
+    app = make_app(engine=FakeEngine(cjk_snapshots()), sandbox=True)
+    assert snap_compare(app, terminal_size=(60, 20), run_before=paint_dashboard)
+
+
+def test_browser_60x20_cjk(snap_compare, make_app: AppFactory, cjk_folder: Path) -> None:
+    app = make_app(paths=[cjk_folder])
+    assert snap_compare(app, terminal_size=(60, 20), run_before=settle)

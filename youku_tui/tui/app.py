@@ -41,6 +41,7 @@ from youku_tui.config import (
 from youku_tui.engine.events import EngineEvent, LimitsChanged, UploadDone, UploadFailed
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import ConfigError, YoukuTuiError
+from youku_tui.media import MediaProbe
 from youku_tui.metadata import VideoMetadata
 from youku_tui.service.control import UploadControl
 from youku_tui.tui.attention import notification_sequence
@@ -92,8 +93,12 @@ class YoukuApp(App[str]):
         extra_theme_dirs: list[Path] | None = None,
         save_login: bool = True,
         sandbox: bool = False,
+        media: MediaProbe | None = None,
     ) -> None:
         super().__init__()
+        # What each file holds (duration, resolution, codec), cached for every screen;
+        # None (tests on fixed screenshots): nothing is probed and no media column shows.
+        self.media = media
         self.sandbox = sandbox  # on the local sandbox: the dashboard's header says so
         self.control = control
         self.bridge = EngineBridge()

@@ -23,6 +23,7 @@ from textual.app import App
 
 from youku_tui.config import Config, load_config
 from youku_tui.errors import ConfigError, NotLoggedInError, YoukuTuiError
+from youku_tui.media import MediaProbe
 from youku_tui.service.connect import ControlMode, open_control
 from youku_tui.tui.app import RELOGIN, YoukuApp
 from youku_tui.tui.screens.login import LoginResult, LoginScreen
@@ -83,6 +84,7 @@ async def _run_once(
             start_paths=paths if start else [],
             save_login=not sandbox,
             sandbox=sandbox,
+            media=MediaProbe(),
         )
         # A lost terminal (SSH dropped, window closed) quits like ctrl+q, so an owner in
         # this process pauses and saves on the way out instead of dying mid-part.

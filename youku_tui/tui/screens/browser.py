@@ -19,10 +19,12 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DirectoryTree, Input, Static
+from textual.worker import get_current_worker
 
 from youku_tui.engine.checkpoint import CheckpointStore
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import YoukuTuiError
+from youku_tui.media import MediaInfo
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.browser.listing import Entry, Listing, list_folder, visible_entries
 from youku_tui.tui.widgets.footer import PaletteFooter
@@ -92,6 +94,8 @@ class BrowserScreen(Screen[None]):
         self.show_hidden = False
         self._marks: dict[Path, str] = {}
         self._uploaded_before: dict[Path, str] = {}  # done in earlier runs (checkpoints)
+        self._to_probe: list[Path] = []  # files shown whose media info is not known yet
+        self._probe_queued: set[Path] = set()
 
     @property
     def youku(self) -> YoukuApp:
@@ -103,7 +107,8 @@ class BrowserScreen(Screen[None]):
         )
         with Horizontal(id="panes"):
             yield FolderTree(self.folder, id="tree")
-            yield FileList(self.is_picked, self.mark_of, id="files")
+            media_of = self.media_of if self.youku.media is not None else None
+            yield FileList(self.is_picked, self.mark_of, media_of, id="files")
         yield Static("", id="picked")
         yield PaletteFooter()
 
@@ -200,10 +205,47 @@ class BrowserScreen(Screen[None]):
         shown = len(self.query_one(FileList).entries)
         kind = "all files" if self.show_all else "videos"
         hidden = " +hidden" if self.show_hidden else ""
+        flagged = self.not_videos(picked)
+        warning = f"   ·   [$error]{len(flagged)} not a video[/]" if flagged else ""
         self.query_one("#picked", Static).update(
-            f"picked: {len(picked)} files, {format_size(total)}   ·   {shown} entries "
+            f"picked: {len(picked)} files, {format_size(total)}{warning}   ·   {shown} entries "
             f"({kind}{hidden})"
         )
+
+    def not_videos(self, paths: Iterable[Path]) -> list[Path]:
+        media = self.youku.media
+        if media is None:
+            return []
+        infos = {path: media.cached(path) for path in paths}
+        return [path for path, info in infos.items() if info is not None and not info.is_video]
+
+    # --- media ----------------------------------------------------------------------------
+
+    def media_of(self, entry: Entry) -> MediaInfo | None:
+        """What the file holds if known; otherwise None, and it is probed (off this thread)."""
+        media = self.youku.media
+        if media is None or entry.is_dir:
+            return None
+        info = media.cached(entry.path)
+        if info is None and entry.path not in self._probe_queued:
+            self._probe_queued.add(entry.path)
+            self._to_probe.append(entry.path)
+            self.call_after_refresh(self.probe_shown)
+        return info
+
+    @work(thread=True, exclusive=True, group="probe")
+    def probe_shown(self) -> None:
+        """Probe the files the list asked about, newest request first (what is on screen)."""
+        media = self.youku.media
+        worker = get_current_worker()
+        while self._to_probe and media is not None and not worker.is_cancelled:
+            path = self._to_probe.pop()
+            media.probe(path)
+            self.app.call_from_thread(self.media_known)
+
+    def media_known(self) -> None:
+        self.query_one(FileList).refresh()
+        self.update_picked()
 
     # --- events ---------------------------------------------------------------------------
 

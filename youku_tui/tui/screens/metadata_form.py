@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextArea
+from textual.worker import get_current_worker
 
 from youku_tui.config import MetadataDefaults
 from youku_tui.errors import FieldProblem, LocalFileError, MetadataError
@@ -257,6 +258,36 @@ class MetadataFormScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
         self.revalidate()
+        if self.youku.media is not None:
+            self.probe_files()
+
+    @work(thread=True, exclusive=True, group="probe")
+    def probe_files(self) -> None:
+        """Duration, resolution and codec of each file (the browser probed most already)."""
+        media = self.youku.media
+        worker = get_current_worker()
+        for path in self.paths:
+            if media is None or worker.is_cancelled:
+                return
+            if media.cached(path) is None:
+                media.probe(path)
+                self.app.call_from_thread(self.revalidate)
+        self.app.call_from_thread(self.revalidate)
+
+    def media_problems(self) -> list[FieldProblem]:
+        """A file whose content is not a video is flagged before anything is sent."""
+        media = self.youku.media
+        problems = []
+        for path in self.paths:
+            info = media.cached(path) if media is not None else None
+            if info is not None and info.kind == "not-video":
+                problems.append(
+                    FieldProblem(
+                        "file",
+                        f"{path.name} is {info.summary()}: go back (esc) and unpick it",
+                    )
+                )
+        return problems
 
     # --- live checks ----------------------------------------------------------------------
 
@@ -280,6 +311,7 @@ class MetadataFormScreen(Screen[None]):
         title_problems = [p for p in problems if p.field in {"title", "file"}]
         if not s.title.strip() and not s.overrides:
             title_problems = check_title(s.title)
+        title_problems = [*self.media_problems(), *title_problems]
         self.problems = [
             *title_problems,
             *[p for p in field_problems if p not in title_problems],
@@ -304,6 +336,7 @@ class MetadataFormScreen(Screen[None]):
                 if path in s.tag_overrides
             },
             hidden=max(0, len(self.paths) - PREVIEW_LIMIT),
+            media=self.youku.media,
         )
         self._show_summary()
 

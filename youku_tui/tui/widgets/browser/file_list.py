@@ -12,6 +12,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
+from youku_tui.media import MediaInfo
 from youku_tui.textwidth import fit
 from youku_tui.tui.widgets.browser.listing import Entry
 from youku_tui.tui.widgets.cursor_lines import CursorLines, cursor_bindings
@@ -19,6 +20,8 @@ from youku_tui.units import format_size
 
 SIZE_WIDTH = 10
 DATE_WIDTH = 17
+MEDIA_WIDTH = 20  # "12:34 1920x1080 h264", or "not a video (text)"
+MEDIA_FROM = 50  # list widths from which the media column shows (before the date)
 
 
 def format_date(mtime: float) -> str:
@@ -37,6 +40,7 @@ class FileList(CursorLines):
         "file-list--picked",
         "file-list--dir",
         "file-list--marked",
+        "file-list--not-video",
     }
     DEFAULT_CSS = """
     FileList { height: 1fr; overflow-x: hidden; }
@@ -47,6 +51,7 @@ class FileList(CursorLines):
     FileList > .file-list--picked { color: $accent; text-style: bold; }
     FileList > .file-list--dir { color: $primary; text-style: bold; }
     FileList > .file-list--marked { color: $secondary; }
+    FileList > .file-list--not-video { color: $error; }
     """
 
     class Opened(Message):
@@ -60,6 +65,7 @@ class FileList(CursorLines):
         self,
         is_picked: Callable[[Entry], bool],
         mark_of: Callable[[Entry], str],
+        media_of: Callable[[Entry], MediaInfo | None] | None = None,
         *,
         id: str | None = None,
     ) -> None:
@@ -67,6 +73,7 @@ class FileList(CursorLines):
         self.entries: list[Entry] = []
         self.is_picked = is_picked
         self.mark_of = mark_of
+        self.media_of = media_of  # None: no media column (nothing probes)
         self.empty_text = ""
 
     @property
@@ -122,11 +129,21 @@ class FileList(CursorLines):
         name = entry.name + ("/" if entry.is_dir else "")
         if mark:
             name = f"{name}  ({mark})"
-        show_date = width >= 50
-        name_width = width - 4 - SIZE_WIDTH - (DATE_WIDTH + 1 if show_date else 0) - 1
+        show_media = self.media_of is not None and width >= MEDIA_FROM
+        show_date = width >= (MEDIA_FROM + MEDIA_WIDTH + 1 if show_media else MEDIA_FROM)
+        name_width = width - 4 - SIZE_WIDTH - 1
+        name_width -= (MEDIA_WIDTH + 1 if show_media else 0) + (DATE_WIDTH + 1 if show_date else 0)
         size = "" if entry.is_dir else format_size(entry.size)
         size_cell = fit(size, SIZE_WIDTH, align="right")
-        text = f"{box} {fit(name, name_width)} {size_cell}"
+        segments = [Segment(f"{box} {fit(name, name_width)} {size_cell}", style)]
+        if show_media:
+            info = None if entry.is_dir or self.media_of is None else self.media_of(entry)
+            text = "" if entry.is_dir else ("…" if info is None else info.summary())
+            media_style = style
+            if info is not None and not info.is_video and index != self.cursor:
+                media_style += self.get_component_rich_style("file-list--not-video", partial=True)
+            segments.append(Segment(" " + fit(text, MEDIA_WIDTH), media_style))
         if show_date:
-            text += " " + fit(format_date(entry.mtime), DATE_WIDTH, align="right")
-        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+            date = " " + fit(format_date(entry.mtime), DATE_WIDTH, align="right")
+            segments.append(Segment(date, style))
+        return Strip(segments).crop_extend(0, width, style)

@@ -14,6 +14,7 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from youku_tui.errors import FieldProblem
+from youku_tui.media import MediaProbe
 from youku_tui.tui.markup import escape
 
 LABEL_WIDTH = 13
@@ -87,6 +88,7 @@ class TitlePreview(OptionList):
         own_tags: Mapping[Path, str] | None = None,
         *,
         hidden: int = 0,
+        media: MediaProbe | None = None,
     ) -> None:
         """One line per file; ``own_tags`` are shown where a file has its own; ``hidden``
         files beyond the preview's limit are counted on a last line."""
@@ -103,6 +105,10 @@ class TitlePreview(OptionList):
                 text.append("  (own title)", style="dim")
             if path in own_tags:
                 text.append(f"  tags: {own_tags[path]}", style="dim italic")
+            info = media.cached(path) if media is not None else None
+            if info is not None:  # how people tell takes apart: length, size, codec
+                style = "dim" if info.is_video else "bold red"
+                text.append(f"  [{info.summary()}]", style=style)
             options.append(Option(text, id=str(index)))
         if hidden:
             options.append(Option(Text(f"…and {hidden} more", style="dim"), disabled=True))
