@@ -102,3 +102,17 @@ async def test_stacked_toasts_stay_off_the_upload_list(make_app: AppFactory) -> 
         upload_list = screen.query_one(UploadList).region
         for toast in toasts:
             assert not toast.region.overlaps(upload_list), (toast.region, upload_list)
+
+
+async def test_the_column_header_follows_a_resize(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await painted_dashboard(pilot)
+        assert "progress" in str(screen.query_one("#columns").render())
+        await pilot.resize_terminal(60, 20)  # no engine event follows: nothing else repaints
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "progress" not in str(screen.query_one("#columns").render()):
+                break
+        header = str(screen.query_one("#columns").render())
+        assert header.split() == ["name", "state", "%", "speed"], header

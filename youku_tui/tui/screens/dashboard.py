@@ -150,6 +150,11 @@ class DashboardScreen(Screen[None]):
         self.dirty = True
         self.ask_for_login_when_blocked()
 
+    def on_resize(self) -> None:
+        # The column header is redrawn by a paint: after a resize with nothing else
+        # changing (every upload done), it would keep the old width's labels.
+        self.changed()
+
     def overall_speed(self) -> float:
         return sum(self.youku.bridge.speeds.values())
 
