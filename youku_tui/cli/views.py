@@ -17,8 +17,8 @@ from typing import Any
 
 from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore
 from youku_tui.engine.ids import short_id
-from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.parts import PartPlan
+from youku_tui.engine.snapshot import UploadSnapshot
 from youku_tui.engine.states import UploadState
 from youku_tui.textsafe import json_safe, safe_text
 from youku_tui.textwidth import fit

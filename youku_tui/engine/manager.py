@@ -52,6 +52,7 @@ from youku_tui.engine.limits import AsyncSlots, Bandwidth
 from youku_tui.engine.oss_access import OssAccess, verifying
 from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.parts import plan_parts
+from youku_tui.engine.snapshot import UploadSnapshot as UploadSnapshot  # noqa: PLC0414 - re-exported
 from youku_tui.engine.states import ACTIVE_STATES, UploadState, transition
 from youku_tui.errors import (
     CheckpointError,
@@ -67,32 +68,6 @@ S = UploadState
 TICK = 0.25  # seconds between progress reports (<= 4 Hz per upload)
 SPEED_SMOOTHING = 0.3  # weight of the newest sample in the speed average
 SPARE_THREADS = 8  # beside one per part in flight: hashing, ListParts, Complete...
-
-
-@dataclass(frozen=True, slots=True)
-class UploadSnapshot:
-    """Everything a view shows about one upload, at one moment."""
-
-    upload_id: str
-    path: str
-    title: str
-    size: int
-    state: UploadState
-    bytes_done: int = 0  # confirmed by OSS (parts answered OK); what survives a stop
-    bytes_in_flight: int = 0  # sent beyond that, not yet answered
-    # Its bytes wait while the bandwidth cap serves uploads earlier in the queue first.
-    waiting_for_bandwidth: bool = False
-    hashed: int = 0
-    parts_done: int = 0
-    parts_total: int = 0
-    retries: int = 0
-    last_error: str = ""
-    last_error_code: str = ""
-    video_id: str = ""
-    position: int = 0  # order in the queue
-    speed: float = 0.0  # bytes per second, smoothed (hashing or uploading)
-    md5: str = ""
-    needs_password: bool = False  # a retry must bring the watch password (never stored)
 
 
 @dataclass(frozen=True, slots=True)
