@@ -1,5 +1,5 @@
-"""The engine, the API client, the sandbox and the headless CLI never import Textual (or rich):
-every module of theirs is imported, so a new one is covered too."""
+"""The engine, the API client, the sandbox, the service and the headless CLI never import
+Textual (or rich): every module of theirs is imported, so a new one is covered too."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 CODE = """
 import importlib, pkgutil, sys
 import youku_tui
-headless = ("api", "engine", "sandbox", "cli")
+headless = ("api", "engine", "sandbox", "cli", "service")
 for info in pkgutil.walk_packages(youku_tui.__path__, "youku_tui."):
     part = info.name.split(".")[1]
     if part in headless or not info.ispkg and part not in ("tui",):

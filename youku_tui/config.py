@@ -92,6 +92,23 @@ class TuiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """The per-user service that owns the uploads (``youku-tui service``)."""
+
+    auto_start: bool = True  # `youku-tui` and `upload --detach` start it when none runs
+    idle_exit: float = 600.0  # seconds with nothing queued and no client before it exits; 0 never
+
+
+@dataclass(frozen=True, slots=True)
+class HooksSettings:
+    """Commands run (by ``sh -c``) when an upload ends; YOUKU_VIDEO_ID etc. in the environment."""
+
+    on_done: str = ""
+    on_failed: str = ""
+    timeout: float = 60.0  # seconds before a hook is killed
+
+
+@dataclass(frozen=True, slots=True)
 class MetadataDefaults:
     """Pre-filled values of the metadata form and of ``youku-tui upload``."""
 
@@ -110,6 +127,8 @@ class Config:
     engine: EngineSettings = EngineSettings()
     tui: TuiSettings = TuiSettings()
     defaults: MetadataDefaults = MetadataDefaults()
+    service: ServiceSettings = ServiceSettings()
+    hooks: HooksSettings = HooksSettings()
     presets: Mapping[str, MetadataDefaults] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key list
     # A CA bundle (PEM file) to verify the API and OSS with, e.g. a company's private CA.
@@ -183,7 +202,7 @@ def _coerce(value: object, expected: Any, key: str) -> Any:
     return value
 
 
-_TOP_LEVEL = {"youku", "engine", "tui", "defaults", "presets", "keys"}
+_TOP_LEVEL = {"youku", "engine", "tui", "defaults", "service", "hooks", "presets", "keys"}
 
 
 def parse_config(text: str, source: str = "config") -> Config:
@@ -214,6 +233,8 @@ def parse_config(text: str, source: str = "config") -> Config:
         engine=_validate_engine(_section(EngineSettings, data.get("engine", {}), "engine")),
         tui=_validate_tui(_section(TuiSettings, data.get("tui", {}), "tui")),
         defaults=_section(MetadataDefaults, data.get("defaults", {}), "defaults"),
+        service=_section(ServiceSettings, data.get("service", {}), "service"),
+        hooks=_section(HooksSettings, data.get("hooks", {}), "hooks"),
         presets={
             name: _section(MetadataDefaults, table, f"presets.{name}")
             for name, table in presets_data.items()
@@ -289,6 +310,8 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         "engine": table(config.engine),
         "tui": table(config.tui),
         "defaults": table(config.defaults),
+        "service": table(config.service),
+        "hooks": table(config.hooks),
     }
     if config.presets:
         doc["presets"] = {name: table(p) for name, p in config.presets.items()}

@@ -73,6 +73,10 @@ class OwnerBusyError(YoukuTuiError):
         self.pid = pid
 
 
+class ServiceError(YoukuTuiError):
+    """The per-user service cannot be reached, started or stopped, or it went away."""
+
+
 class UnknownUploadError(YoukuTuiError):
     """No upload has this id, or the prefix given matches more than one."""
 

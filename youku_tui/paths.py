@@ -44,5 +44,20 @@ def sandbox_data_dir() -> Path:
     return data_dir() / "sandbox"
 
 
+def runtime_dir() -> Path:
+    """Where the service's socket lives: ``$XDG_RUNTIME_DIR/youku-tui``, else the state folder."""
+    value = os.environ.get("XDG_RUNTIME_DIR", "").strip()
+    return Path(value) / APP if value and os.path.isabs(value) else state_dir()
+
+
+def service_socket(sandbox: bool = False) -> Path:
+    """The per-user service's socket; a sandbox service has its own."""
+    return runtime_dir() / ("sandbox-service.sock" if sandbox else "service.sock")
+
+
+def service_log(sandbox: bool = False) -> Path:
+    return state_dir() / ("sandbox-service.log" if sandbox else "service.log")
+
+
 def log_file() -> Path:
     return state_dir() / "youku-tui.log"

@@ -44,3 +44,11 @@ async def until(check: Callable[[], bool], within: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within} s waiting for {check}")
         await asyncio.sleep(0.02)
+
+
+def service_env(sandbox: SandboxThread | None = None) -> dict[str, str]:
+    """This process's environment (the test's XDG folders) plus the sandbox's login."""
+    env = dict(os.environ)
+    if sandbox is not None:
+        env.update(sandbox.env())
+    return env

@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "remove",
     "clear",
     "login",
+    "service",
     "sandbox",
 )
 
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_remove_parser(sub)
     commands.add_clear_parser(sub)
     commands.add_login_parser(sub)
+    from youku_tui.cli import service_cmd
+
+    service_cmd.add_service_parser(sub)
     from youku_tui.sandbox import cli as sandbox_cli
 
     sandbox_cli.add_sandbox_parser(sub)

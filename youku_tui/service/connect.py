@@ -15,16 +15,19 @@ Modes (what to do when no service answers on the socket):
 
 Leaving the block detaches; for a local host it also pauses what runs (checkpoints saved).
 Raises :class:`OwnerBusyError` when the engine is to run here but another process owns the
-state folder, and :class:`NotLoggedInError` when it is to run here without a login.
+state folder, :class:`NotLoggedInError` when it is to run here without a login, and
+:class:`ServiceError` when a service cannot be started or reached.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Literal
 
 from youku_tui.config import Config
+from youku_tui.errors import ServiceError
 from youku_tui.service.control import UploadControl
 
 ControlMode = Literal["attach-or-local", "attach-or-start", "local-only"]
@@ -46,7 +49,26 @@ async def open_control(
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
-    # The service and its socket come in a later step; until then every mode runs here.
+    from youku_tui import paths
+    from youku_tui.service.remote import RemoteControl
+
+    remote: RemoteControl | None = None
+    if mode != "local-only":
+        socket_path = paths.service_socket(sandbox)
+        remote = await RemoteControl.connect(socket_path, client=role)
+        if remote is None and mode == "attach-or-start":
+            from youku_tui.service.daemon import start_service
+
+            await asyncio.to_thread(start_service, sandbox)
+            remote = await RemoteControl.connect(socket_path, client=role)
+            if remote is None:
+                raise ServiceError(f"the service started but does not answer at {socket_path}")
+    if remote is not None:
+        try:
+            yield remote
+        finally:
+            await remote.close()
+        return
     from youku_tui.runtime import open_runtime
     from youku_tui.service.host import EngineHost
 
