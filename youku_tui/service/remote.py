@@ -40,6 +40,7 @@ from youku_tui.errors import FieldProblem, MetadataError, ServiceError, YoukuTui
 from youku_tui.metadata import VideoMetadata
 from youku_tui.service import protocol
 from youku_tui.service.control import OwnerInfo
+from youku_tui.service.server import MAX_SOCKET_PATH
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class RemoteControl:
         cls, socket_path: Path, *, client: str = "", within: float = CONNECT_TIMEOUT
     ) -> RemoteControl | None:
         """Attach to the service at ``socket_path``; None when no service answers there."""
+        if len(os.fsencode(socket_path)) > MAX_SOCKET_PATH:
+            return None  # no service can listen at a path this long
         try:
             async with asyncio.timeout(within):
                 reader, writer = await asyncio.open_unix_connection(
