@@ -130,8 +130,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=6.0)
-    parser.add_argument("--bandwidth", default="64KB", help="per connection, sandbox side")
-    parser.add_argument("--file-size", type=int, default=16 * 1024 * 1024)
+    parser.add_argument("--bandwidth", default="128KB", help="per connection, sandbox side")
+    parser.add_argument("--file-size", type=int, default=8 * 1024 * 1024)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ytb-", dir="/tmp"))  # short: a socket path lives here
@@ -147,7 +147,7 @@ def main() -> int:
         (tmp / "c" / "youku-tui").mkdir()
         (tmp / "c" / "youku-tui" / "config.toml").write_text(
             f"[engine]\nmax_uploads = {args.uploads}\nmax_parts = {args.uploads}\n"
-            "part_size = 1048576\n[service]\nidle_exit = 0\n"
+            "part_size = 262144\n[service]\nidle_exit = 0\n"
             '[defaults]\ntags = ["bench"]\n'
         )
         files = make_files(tmp / "videos", args.uploads, args.file_size)
@@ -189,6 +189,15 @@ def main() -> int:
             results.append(json.loads(out.strip().splitlines()[-1]))
 
         paint = first_paint(env)
+        states: dict[str, int] = {}
+        for path in (tmp / "s" / "youku-tui" / "uploads").glob("*.toml"):
+            for line in path.read_text().splitlines():
+                if line.startswith("state = "):
+                    state = line.split('"')[1]
+                    states[state] = states.get(state, 0) + 1
+        print("checkpoint states at the end:", ", ".join(f"{n} {s}" for s, n in states.items()))
+        if os.environ.get("BENCH_LOG"):
+            print((tmp / "s" / "youku-tui" / "service.log").read_text()[-3000:])
         print(f"service CPU, no client:     {alone:.1f}% of one core")
         print(f"service CPU, {args.clients} clients:    {with_clients:.1f}% of one core")
         for index, result in enumerate(results, 1):
