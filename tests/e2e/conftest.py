@@ -1,7 +1,7 @@
-"""Fixtures for end-to-end tests (helpers live in e2e_helpers.py)."""
+"""Fixtures for end-to-end tests (helpers live in e2e_helpers.py, imported as tests.e2e.e2e_helpers)."""
 
 from __future__ import annotations
 
-from e2e_helpers import harness
+from tests.e2e.e2e_helpers import harness
 
 __all__ = ["harness"]

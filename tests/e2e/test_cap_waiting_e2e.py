@@ -6,8 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import MIB, make_video
-
+from tests.e2e.e2e_helpers import MIB, make_video
 from youku_tui.engine.states import UploadState
 from youku_tui.metadata import VideoMetadata
 

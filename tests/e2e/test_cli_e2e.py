@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import MIB, make_video
-
+from tests.e2e.e2e_helpers import MIB, make_video
 from youku_tui import paths
 from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore
 from youku_tui.errors import CheckpointError

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import MIB, make_video
-from test_cli_e2e import (
+from tests.e2e.e2e_helpers import MIB, make_video
+from tests.e2e.test_cli_e2e import (
     _start_slow_upload,
     _wait_for_stored_parts,
     checkpoints,
@@ -26,7 +26,6 @@ from test_cli_e2e import (
     json_lines,
     run_cli,
 )
-
 from youku_tui.textwidth import cells
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

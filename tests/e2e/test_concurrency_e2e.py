@@ -7,8 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import KIB, MIB, make_video
-
+from tests.e2e.e2e_helpers import KIB, MIB, make_video
 from youku_tui.engine import transfer
 from youku_tui.engine.connections import congestion_option
 from youku_tui.engine.manager import UploadEngine

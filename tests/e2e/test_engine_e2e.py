@@ -12,8 +12,8 @@ from typing import Any
 
 import oss2
 import pytest
-from e2e_helpers import MIB, make_video, wait_for_parts
 
+from tests.e2e.e2e_helpers import MIB, make_video, wait_for_parts
 from youku_tui.api.client import YoukuClient
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import MetadataError, OwnerBusyError
@@ -36,7 +36,7 @@ async def test_50mb_file_arrives_identical_and_committed(
             sts_secrets.extend([created.sts.access_key_secret, created.sts.security_token])
             return created
 
-        h.client.create = spy_create  # type: ignore[method-assign]
+        h.client.create = spy_create
         upload_id = engine.add(path, META)
         await asyncio.wait_for(engine.wait_idle(), 60)
         snap = engine.snapshot(upload_id)

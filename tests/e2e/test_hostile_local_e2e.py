@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import MIB, make_video, wait_for_parts
 
+from tests.e2e.e2e_helpers import MIB, make_video, wait_for_parts
+from youku_tui import fsutil
 from youku_tui.engine import checkpoint as checkpoint_module
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import LocalFileError
@@ -66,7 +67,7 @@ def small_tmpfs(tmp_path: Path) -> Iterator[FullDisk]:
 def simulated_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FullDisk:
     """Every checkpoint save fails with ENOSPC while ``full`` is set."""
     full = False
-    real = checkpoint_module.atomic_write
+    real = fsutil.atomic_write
 
     def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
         if full:

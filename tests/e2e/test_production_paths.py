@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_helpers import MIB, make_video, wait_for_parts
 
+from tests.e2e.e2e_helpers import MIB, make_video, wait_for_parts
 from tests.sandbox.helpers import loopback_resolver
 from youku_tui import paths
 from youku_tui.engine import transfer

@@ -6,8 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import MIB, SMALL_PARTS, make_video, wait_for_parts
-
+from tests.e2e.e2e_helpers import MIB, SMALL_PARTS, make_video, wait_for_parts
 from youku_tui.engine.events import Progress
 from youku_tui.engine.states import UploadState
 from youku_tui.metadata import VideoMetadata

@@ -18,8 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from e2e_helpers import make_video
-
+from tests.e2e.e2e_helpers import make_video
 from youku_tui.config import load_config
 
 README = Path(__file__).resolve().parents[2] / "README.md"

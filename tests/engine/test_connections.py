@@ -8,7 +8,6 @@ import socket
 import pytest
 from urllib3.connection import HTTPConnection
 
-from youku_tui.engine import connections
 from youku_tui.engine.connections import congestion_option, oss_session
 
 
@@ -21,10 +20,10 @@ def test_refused_congestion_control_changes_nothing_but_a_debug_line(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Refusing(socket.socket):
-        def setsockopt(self, *args: object) -> None:  # type: ignore[override]
+        def setsockopt(self, *args: object) -> None:
             raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(connections.socket, "socket", Refusing)
+    monkeypatch.setattr(socket, "socket", Refusing)
     with caplog.at_level(logging.DEBUG, logger="youku_tui.engine.connections"):
         assert congestion_option() is None
         session = oss_session(4)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore, FileIdentity
+from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore, FileIdentity, LoadProblem
 from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import CheckpointError
@@ -76,12 +76,12 @@ def test_a_fifo_named_like_a_checkpoint_does_not_hang_loading(tmp_path: Path) ->
     store = CheckpointStore(tmp_path / "uploads", OwnerLock.acquire(tmp_path / "uploads"))
     store.save(_good(tmp_path, "a-good"))
     os.mkfifo(store.folder / "trap.toml")
-    result: list[object] = []
+    result: list[tuple[list[Checkpoint], list[LoadProblem]]] = []
     loader = threading.Thread(target=lambda: result.append(store.load_all()), daemon=True)
     loader.start()
     loader.join(timeout=10)
     assert not loader.is_alive(), "load_all blocked on a FIFO"
-    checkpoints, problems = result[0]  # type: ignore[misc]
+    checkpoints, problems = result[0]
     assert [c.upload_id for c in checkpoints] == ["a-good"]
     assert "trap.toml" in problems[0].message and "not a regular file" in problems[0].message
 

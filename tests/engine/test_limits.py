@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from youku_tui.engine import limits
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
 
 
@@ -70,7 +69,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(seconds: float) -> None:
         raise AssertionError(f"the limiter slept {seconds} s")
 
-    monkeypatch.setattr(limits.time, "sleep", refuse)
+    monkeypatch.setattr(time, "sleep", refuse)
 
 
 @pytest.mark.usefixtures("no_sleep")
@@ -109,7 +108,7 @@ def test_bandwidth_cap_holds_across_threads() -> None:
 def test_bandwidth_wait_can_be_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     bucket = Bandwidth(1024)
     assert bucket.take(1024 * 1024)  # deep debt now: 1,000 s of waiting
-    monkeypatch.setattr(limits.time, "sleep", lambda s: pytest.fail(f"slept {s} s"))
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail(f"slept {s} s"))
     assert not bucket.take(1024, should_stop=lambda: True)
 
 
@@ -117,7 +116,7 @@ def test_bandwidth_rate_change_applies_live(monkeypatch: pytest.MonkeyPatch) -> 
     bucket = Bandwidth(1024)
     bucket.take(10 * 1024)  # 10 s of debt at the old rate
     bucket.set_rate(0)
-    monkeypatch.setattr(limits.time, "sleep", lambda s: pytest.fail(f"slept {s} s"))
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail(f"slept {s} s"))
     assert bucket.take(1024)
 
 

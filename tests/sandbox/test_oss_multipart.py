@@ -7,6 +7,7 @@ import hashlib
 import re
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import oss2
@@ -110,12 +111,13 @@ def test_list_multipart_uploads_pages(sandbox: SandboxThread) -> None:
 def test_content_md5_mismatch_is_invalid_digest(sandbox: SandboxThread) -> None:
     upload, bucket, upload_id = start(sandbox)
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: bucket.put_object(upload.key, b"data", headers={"Content-MD5": wrong}),
         lambda: bucket.upload_part(
             upload.key, upload_id, 1, b"data", headers={"Content-MD5": wrong}
         ),
-    ):
+    )
+    for call in calls:
         with pytest.raises(oss2.exceptions.OssError) as info:
             call()
         assert (info.value.status, info.value.code) == (400, "InvalidDigest")

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_helpers import KIB, META, MIB, make_video, sandbox_config
 
+from tests.service.service_helpers import KIB, META, MIB, make_video, sandbox_config
 from youku_tui import paths
 from youku_tui.engine.events import EngineEvent, UploadLog, UploadRemoved
 from youku_tui.engine.states import UploadState

@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from service_helpers import KIB, make_video
-
+from tests.service.service_helpers import KIB, make_video
 from youku_tui import paths
 from youku_tui.engine.checkpoint import CheckpointStore
 from youku_tui.engine.owner import current_owner

@@ -4,32 +4,23 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from datetime import date
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_engine import FakeEngine, sample_snapshots
-from textual.pilot import Pilot
 
-from youku_tui.config import Config, MetadataDefaults, TuiSettings
+from tests.tui.fake_engine import FakeEngine, sample_snapshots
+from tests.tui.helpers import (
+    FIXED_MTIME,
+    FIXTURE_FILES,
+    FIXTURE_ROOT,
+    TODAY,
+    AppFactory,
+    make_config,
+)
+from youku_tui.config import Config
 from youku_tui.tui.app import YoukuApp
-from youku_tui.tui.screens.browser import BrowserScreen
-from youku_tui.tui.screens.dashboard import DashboardScreen
-
-# Snapshots show the folder path, so it must not depend on pytest's tmp_path.
-FIXTURE_ROOT = Path("/tmp/youku-tui-test-fixture")
-FIXED_MTIME = 1767225600.0  # 2026-01-01 00:00 UTC
-TODAY = date(2026, 1, 1)
-FIXTURE_FILES = {
-    "beach-day.mp4": 310_000,
-    "city-walk.mov": 520_000,
-    "concert-encore.mkv": 150_000,
-    "notes.txt": 1_200,
-    "poster.jpg": 40_000,
-    ".hidden-clip.mp4": 100_000,
-}
 
 
 @pytest.fixture(autouse=True)
@@ -59,17 +50,6 @@ def video_folder() -> Path:
     return folder
 
 
-def make_config(theme: str = "youku-dark", **changes: Any) -> Config:
-    return Config(
-        tui=TuiSettings(theme=theme),
-        defaults=MetadataDefaults(tags=("travel", "2026")),
-        **changes,
-    )
-
-
-AppFactory = Callable[..., YoukuApp]
-
-
 @pytest.fixture
 def make_app() -> AppFactory:
     """A YoukuApp over a FakeEngine (an UploadControl), painted on demand (no timers) for stable screenshots."""
@@ -91,24 +71,6 @@ def make_app() -> AppFactory:
         )
 
     return factory
-
-
-async def wait_listing(pilot: Pilot[Any], screen: BrowserScreen) -> None:
-    """Until the browser shows its folder's listing (read in a thread)."""
-    for _ in range(750):  # up to 15 s on a loaded machine
-        if screen.listing is not None and screen.listing.folder == screen.folder:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("listing never arrived")
-
-
-async def painted_dashboard(pilot: Pilot[Any]) -> DashboardScreen:
-    """The dashboard, painted from the engine's snapshots (apps here have no paint timer)."""
-    screen = pilot.app.screen
-    assert isinstance(screen, DashboardScreen)
-    screen.paint()
-    await pilot.pause()
-    return screen
 
 
 @pytest.fixture

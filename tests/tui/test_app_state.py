@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory, make_config, wait_listing
-from fake_engine import FakeEngine, sample_snapshots
 from textual.message import Message
 
+from tests.tui.fake_engine import FakeEngine, sample_snapshots
+from tests.tui.helpers import AppFactory, make_config, wait_listing
 from youku_tui.config import TuiSettings
 from youku_tui.engine.events import Progress, UploadDone, UploadFailed
 from youku_tui.tui.screens.browser import BrowserScreen

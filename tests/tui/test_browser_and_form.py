@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, AppFactory, wait_listing
-from fake_engine import FakeEngine
 from textual.widgets import Input, OptionList, Select, TextArea
 
+from tests.tui.fake_engine import FakeEngine
+from tests.tui.helpers import TODAY, AppFactory, wait_listing
 from youku_tui.config import load_config
 from youku_tui.metadata import PublicType
 from youku_tui.tui.screens import browser, metadata_form
@@ -18,8 +18,10 @@ from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.confirm import PromptScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.metadata_form import FormState, MetadataFormScreen, plan_batch
+from youku_tui.tui.widgets.browser import listing
 from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.browser.listing import Listing
+from youku_tui.tui.widgets.form.fields import TitlePreview
 
 
 def names(screen: BrowserScreen) -> list[str]:
@@ -89,7 +91,7 @@ async def test_ten_thousand_files_list_off_the_ui_thread(
     for i in range(10_000):
         (big / f"v{i:05d}.mp4").touch()
     listed_in: list[threading.Thread] = []
-    real_list_folder = browser.list_folder
+    real_list_folder = listing.list_folder
 
     def recording_list_folder(folder: Path) -> Listing:
         listed_in.append(threading.current_thread())
@@ -150,7 +152,7 @@ async def test_form_checks_as_you_type_and_masks_the_password(
         form.query_one("#title", Input).value = "{stem}"
         form.query_one("#public_type", Select).value = PublicType.PASSWORD.value
         await pilot.pause()
-        assert password_row.display
+        assert form.query_one("#row-watch_password").display
         password = form.query_one("#watch_password", Input)
         assert password.password  # masked
         assert "required when visibility is 'password'" in str(
@@ -182,7 +184,7 @@ async def test_per_file_title_and_presets(make_app: AppFactory, video_folder: Pa
         await pilot.pause()
         assert form.state.overrides == {video_folder / "city-walk.mov": "City at night"}
         assert form.state.tag_overrides == {video_folder / "city-walk.mov": "night, city"}
-        preview = str(form.query_one("#preview").get_option_at_index(1).prompt)
+        preview = str(form.query_one("#preview", TitlePreview).get_option_at_index(1).prompt)
         assert "(own title)" in preview and "tags: night, city" in preview
         await pilot.press("ctrl+r")
         await pilot.pause()

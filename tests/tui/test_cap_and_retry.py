@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import AppFactory, painted_dashboard
-from fake_engine import FakeEngine, sample_snapshots
-
+from tests.tui.fake_engine import FakeEngine, sample_snapshots
+from tests.tui.helpers import AppFactory, painted_dashboard
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList

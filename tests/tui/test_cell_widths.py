@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory, painted_dashboard, wait_listing
-from fake_engine import CJK_NAME, FakeEngine, cjk_snapshots
 
+from tests.tui.fake_engine import CJK_NAME, FakeEngine, cjk_snapshots
+from tests.tui.helpers import AppFactory, painted_dashboard, wait_listing
 from youku_tui.textwidth import cells, clip, fit, fit_middle, fit_words
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.widgets.browser.file_list import FileList

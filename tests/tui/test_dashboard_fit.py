@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import AppFactory
-from fake_engine import sample_snapshots
 
+from tests.tui.fake_engine import sample_snapshots
+from tests.tui.helpers import AppFactory
 from youku_tui.engine.states import UploadState
 from youku_tui.textwidth import fit_middle, fit_words
 from youku_tui.tui.screens.dashboard import DashboardScreen

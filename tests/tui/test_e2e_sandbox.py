@@ -17,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from conftest import make_config
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.tui.helpers import make_config
 from youku_tui.api.client import YoukuClient
 from youku_tui.api.retry import RetryPolicy
 from youku_tui.config import Config, EngineSettings, MetadataDefaults, load_config
@@ -95,7 +95,9 @@ def states(engine: UploadControl) -> dict[str, UploadState]:
 async def open_listing(pilot: Pilot[Any]) -> None:
     app = pilot.app
     await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
-    await wait_until(pilot, lambda: app.screen.listing is not None)
+    await wait_until(
+        pilot, lambda: isinstance(s := app.screen, BrowserScreen) and s.listing is not None
+    )
 
 
 async def test_pick_three_describe_once_start_all_committed(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import AppFactory, make_config
-from fake_engine import FakeEngine, sample_snapshots
 from textual.binding import Binding
+from textual.dom import DOMNode
 
+from tests.tui.fake_engine import FakeEngine, sample_snapshots
+from tests.tui.helpers import AppFactory, make_config
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
@@ -21,7 +22,7 @@ from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.dashboard.rows import build_row
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 
-OUR_CLASSES = [
+OUR_CLASSES: list[type[DOMNode]] = [
     YoukuApp, DashboardScreen, BrowserScreen, MetadataFormScreen, LoginScreen, HelpScreen,
     ConfirmScreen, PromptScreen, UploadList, FileList,
 ]  # fmt: skip

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import AppFactory
-from fake_engine import FakeEngine, sample_snapshots
-
+from tests.tui.fake_engine import FakeEngine, sample_snapshots
+from tests.tui.helpers import AppFactory, current_screen
 from youku_tui.config import Credentials
 from youku_tui.engine.events import UploadFailed
 from youku_tui.engine.states import UploadState
@@ -33,7 +32,7 @@ async def test_blocked_engine_asks_once_and_a_refused_new_login_asks_again(
         await pilot.pause()
         app.tick()
         await pilot.pause()
-        assert app.screen is dashboard  # Esc: not asked again in the same episode
+        assert current_screen(app) is dashboard  # Esc: not asked again in the same episode
         assert "press L to log in again" in str(dashboard.query_one("#totals").render())
 
         creds = Credentials(client_id="cid", access_token="new", refresh_token="r")

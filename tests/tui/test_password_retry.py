@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from conftest import AppFactory, make_config
-from fake_engine import FakeEngine, sample_snapshots
-from test_e2e_sandbox import KIB, make_videos, running_app, states, wait_until
 from textual.widgets import Input
 
+from tests.tui.fake_engine import FakeEngine, sample_snapshots
+from tests.tui.helpers import AppFactory, make_config
+from tests.tui.test_e2e_sandbox import KIB, make_videos, running_app, states, wait_until
 from youku_tui.engine.states import UploadState
 from youku_tui.metadata import PublicType, VideoMetadata
 from youku_tui.sandbox import SandboxThread

@@ -5,14 +5,14 @@ marked; no key is bound that a terminal cannot send."""
 from __future__ import annotations
 
 import pytest
-from conftest import AppFactory, painted_dashboard
-from test_keys import OUR_CLASSES
 from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
+from tests.tui.helpers import AppFactory, painted_dashboard
+from tests.tui.test_keys import OUR_CLASSES
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 from youku_tui.tui.widgets.footer import PaletteFooter

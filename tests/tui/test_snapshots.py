@@ -7,20 +7,22 @@ SVGs (``tests/tui/__snapshots__``) before committing them.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory
-from fake_engine import FakeEngine, cjk_snapshots
 from textual.pilot import Pilot
 from textual.widgets import DirectoryTree
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from tests.tui.fake_engine import FakeEngine, cjk_snapshots
+from tests.tui.helpers import AppFactory
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.login import LoginScreen
 
 SIZES = [(80, 24), (120, 40)]
 THEMES = ["youku-dark", "youku-light"]
+SnapCompare = Callable[..., bool]  # pytest-textual-snapshot's fixture
 matrix = pytest.mark.parametrize(
     ("theme", "size"),
     [(t, s) for t in THEMES for s in SIZES],
@@ -52,20 +54,28 @@ async def paint_dashboard(pilot: Pilot[object]) -> None:
 
 
 @matrix
-def test_dashboard(snap_compare, make_app: AppFactory, theme: str, size: tuple[int, int]) -> None:
+def test_dashboard(
+    snap_compare: SnapCompare, make_app: AppFactory, theme: str, size: tuple[int, int]
+) -> None:
     app = make_app(theme)
     assert snap_compare(app, terminal_size=size, press=["down"], run_before=paint_dashboard)
 
 
 @matrix
-def test_help(snap_compare, make_app: AppFactory, theme: str, size: tuple[int, int]) -> None:
+def test_help(
+    snap_compare: SnapCompare, make_app: AppFactory, theme: str, size: tuple[int, int]
+) -> None:
     app = make_app(theme)
     assert snap_compare(app, terminal_size=size, press=["question_mark"], run_before=settle)
 
 
 @matrix
 def test_browser(
-    snap_compare, make_app: AppFactory, video_folder: Path, theme: str, size: tuple[int, int]
+    snap_compare: SnapCompare,
+    make_app: AppFactory,
+    video_folder: Path,
+    theme: str,
+    size: tuple[int, int],
 ) -> None:
     app = make_app(theme, paths=[video_folder])
 
@@ -79,7 +89,11 @@ def test_browser(
 
 @matrix
 def test_metadata_form(
-    snap_compare, make_app: AppFactory, video_folder: Path, theme: str, size: tuple[int, int]
+    snap_compare: SnapCompare,
+    make_app: AppFactory,
+    video_folder: Path,
+    theme: str,
+    size: tuple[int, int],
 ) -> None:
     app = make_app(theme, paths=[video_folder])
 
@@ -95,7 +109,9 @@ def test_metadata_form(
 
 
 @matrix
-def test_login(snap_compare, make_app: AppFactory, theme: str, size: tuple[int, int]) -> None:
+def test_login(
+    snap_compare: SnapCompare, make_app: AppFactory, theme: str, size: tuple[int, int]
+) -> None:
     app = make_app(theme, snapshots=False)
 
     async def open_login(pilot: Pilot[object]) -> None:
@@ -105,7 +121,7 @@ def test_login(snap_compare, make_app: AppFactory, theme: str, size: tuple[int, 
     assert snap_compare(app, terminal_size=size, run_before=open_login)
 
 
-def test_dashboard_ansi_theme(snap_compare, make_app: AppFactory) -> None:
+def test_dashboard_ansi_theme(snap_compare: SnapCompare, make_app: AppFactory) -> None:
     """The 16-colour theme for plain terminals."""
     app = make_app("youku-ansi")
     assert snap_compare(app, terminal_size=(80, 24), run_before=paint_dashboard)

@@ -15,7 +15,7 @@ bell, a terminal notification) and repaints the dashboard only while it is on sc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -117,7 +117,7 @@ class YoukuApp(App[str]):
         self._picked: dict[Path, int] = {}
         self.picks_changed_signal: Signal[None] = Signal(self, "picks-changed")
         # Where the bell and terminal notifications go: the terminal, through the driver.
-        self.write_to_terminal = self._write_to_driver
+        self.write_to_terminal: Callable[[str], None] = self._write_to_driver
         self.form_state = FormState.from_defaults(config.defaults)
         self.animation_level = "full" if config.tui.animations else "none"
         self._theme_ready = False

@@ -1,0 +1,66 @@
+"""Helpers of the TUI tests (fixtures are in conftest.py): the fixed folder's names and dates,
+a config with test defaults, and waiting for the browser's listing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from youku_tui.config import Config, MetadataDefaults, TuiSettings
+from youku_tui.tui.app import YoukuApp
+from youku_tui.tui.screens.browser import BrowserScreen
+from youku_tui.tui.screens.dashboard import DashboardScreen
+
+# Snapshots show the folder path, so it must not depend on pytest's tmp_path.
+FIXTURE_ROOT = Path("/tmp/youku-tui-test-fixture")
+FIXED_MTIME = 1767225600.0  # 2026-01-01 00:00 UTC
+TODAY = date(2026, 1, 1)
+FIXTURE_FILES = {
+    "beach-day.mp4": 310_000,
+    "city-walk.mov": 520_000,
+    "concert-encore.mkv": 150_000,
+    "notes.txt": 1_200,
+    "poster.jpg": 40_000,
+    ".hidden-clip.mp4": 100_000,
+}
+
+
+def make_config(theme: str = "youku-dark", **changes: Any) -> Config:
+    return Config(
+        tui=TuiSettings(theme=theme),
+        defaults=MetadataDefaults(tags=("travel", "2026")),
+        **changes,
+    )
+
+
+AppFactory = Callable[..., YoukuApp]
+
+
+async def wait_listing(pilot: Pilot[Any], screen: BrowserScreen) -> None:
+    """Until the browser shows its folder's listing (read in a thread)."""
+    for _ in range(750):  # up to 15 s on a loaded machine
+        if screen.listing is not None and screen.listing.folder == screen.folder:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("listing never arrived")
+
+
+async def painted_dashboard(pilot: Pilot[Any]) -> DashboardScreen:
+    """The dashboard, painted from the engine's snapshots (apps here have no paint timer)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, DashboardScreen)
+    screen.paint()
+    await pilot.pause()
+    return screen
+
+
+def current_screen(app: App[Any]) -> Screen[Any]:
+    """``app.screen`` read afresh: mypy keeps an ``isinstance`` narrowing of ``app.screen``
+    across ``await pilot.pause()``, although the screen may have changed."""
+    return app.screen
