@@ -252,15 +252,15 @@ def run(config: ChaosConfig, workdir: Path, *, log: Any = print) -> ChaosReport:
     report.renewals = stats["api.get_sts"]
     report.refreshes = events["token_refreshed"]
     report.retries = events["retry"]
-    for path, (size, md5) in files.items():
+    for name, (size, md5) in files.items():
         count = committed[md5]
         report.committed += 1 if count else 0
         if count > 1:
             report.double_commits += 1
-            report.problems.append(f"{Path(path).name} committed {count} times")
+            report.problems.append(f"{Path(name).name} committed {count} times")
         if count == 0:
             report.bytes_lost += size
-            report.problems.append(f"{Path(path).name} ({size} bytes) never committed")
+            report.problems.append(f"{Path(name).name} ({size} bytes) never committed")
     return report
 
 
