@@ -10,7 +10,7 @@ from typing import Any
 from proxy.http.proxy import HttpProxyBasePlugin
 
 
-class Recorder(HttpProxyBasePlugin):  # type: ignore[misc]
+class Recorder(HttpProxyBasePlugin):
     def resolve_dns(self, host: str, port: int) -> tuple[str | None, Any]:
         if host.rstrip(".").endswith(".localhost"):
             return "127.0.0.1", None
