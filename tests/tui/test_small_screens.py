@@ -4,6 +4,8 @@ marked; no key is bound that a terminal cannot send."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -80,7 +82,7 @@ async def test_browser_footer_keeps_quit_and_help_at_60_columns(
         assert "Quit" in footer_labels(app)
 
 
-async def wait_for_label(pilot: Pilot[object], label: str) -> None:
+async def wait_for_label(pilot: Pilot[Any], label: str) -> None:
     for _ in range(250):  # the footer recomposes after a resize: up to 5 s on a busy machine
         await pilot.pause(0.02)
         if label in footer_labels(pilot.app):
