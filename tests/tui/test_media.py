@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import AppFactory, wait_listing
-from fake_engine import FakeEngine
-from media_files import write_mp4
 
+from tests.tui.fake_engine import FakeEngine
+from tests.tui.helpers import AppFactory, wait_listing
+from tests.tui.media_files import write_mp4
 from youku_tui import media as media_module
 from youku_tui.media import MediaInfo, MediaProbe, probe
 from youku_tui.tui.screens.browser import BrowserScreen
@@ -34,7 +34,7 @@ def media_folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def no_ffprobe(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fallback path: as on a machine without FFmpeg."""
-    monkeypatch.setattr(media_module.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
 
 
 def test_the_pure_python_probe_reads_an_mp4(media_folder: Path, no_ffprobe: None) -> None:
@@ -63,7 +63,12 @@ def test_answers_are_cached_per_path_size_and_mtime(
 ) -> None:
     calls: list[Path] = []
     real = media_module.probe
-    monkeypatch.setattr(media_module, "probe", lambda p: calls.append(p) or real(p))
+
+    def counting_probe(p: Path) -> MediaInfo:
+        calls.append(p)
+        return real(p)
+
+    monkeypatch.setattr(media_module, "probe", counting_probe)
     cache = MediaProbe()
     path = media_folder / "b-roll.mov"
     assert cache.cached(path) is None

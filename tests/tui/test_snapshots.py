@@ -127,12 +127,14 @@ def test_dashboard_ansi_theme(snap_compare: SnapCompare, make_app: AppFactory) -
     assert snap_compare(app, terminal_size=(80, 24), run_before=paint_dashboard)
 
 
-def test_dashboard_60x20_cjk_sandbox(snap_compare, make_app: AppFactory) -> None:
+def test_dashboard_60x20_cjk_sandbox(snap_compare: SnapCompare, make_app: AppFactory) -> None:
     """The smallest layout: a CJK name in its columns, the totals, Quit and Help, the mark."""
     app = make_app(engine=FakeEngine(cjk_snapshots()), sandbox=True)
     assert snap_compare(app, terminal_size=(60, 20), run_before=paint_dashboard)
 
 
-def test_browser_60x20_cjk(snap_compare, make_app: AppFactory, cjk_folder: Path) -> None:
+def test_browser_60x20_cjk(
+    snap_compare: SnapCompare, make_app: AppFactory, cjk_folder: Path
+) -> None:
     app = make_app(paths=[cjk_folder])
     assert snap_compare(app, terminal_size=(60, 20), run_before=settle)
