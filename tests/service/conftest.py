@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_helpers import service_env
 
+from tests.service.service_helpers import service_env
 from youku_tui import paths
 from youku_tui.service.daemon import probe
 
@@ -27,12 +27,6 @@ def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def write_config(text: str) -> None:
-    path = paths.config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from youku_tui import paths
 from youku_tui.config import Config, EngineSettings
 from youku_tui.metadata import VideoMetadata
 from youku_tui.sandbox import SandboxThread
@@ -52,3 +53,9 @@ def service_env(sandbox: SandboxThread | None = None) -> dict[str, str]:
     if sandbox is not None:
         env.update(sandbox.env())
     return env
+
+
+def write_config(text: str) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

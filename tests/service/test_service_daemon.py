@@ -13,9 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_config
-from service_helpers import KIB, META, make_video, sandbox_config, service_env, until
 
+from tests.service.service_helpers import (
+    KIB,
+    META,
+    make_video,
+    sandbox_config,
+    service_env,
+    until,
+    write_config,
+)
 from youku_tui import paths
 from youku_tui.engine.checkpoint import CheckpointStore
 from youku_tui.engine.events import EngineEvent, LimitsChanged, Progress
