@@ -115,7 +115,7 @@ class MetadataDefaults:
     title: str = "{stem}"
     tags: tuple[str, ...] = ()
     description: str = ""
-    category: str = "Other"
+    category: str = ""  # none: Youku's own default
     copyright_type: CopyrightType = CopyrightType.ORIGINAL
     public_type: PublicType = PublicType.ALL
 

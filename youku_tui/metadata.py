@@ -24,7 +24,9 @@ TAG_MAX_LEN = 12
 DESCRIPTION_MAX = 2000
 DESCRIPTION_WARN = 200
 PASSWORD_MAX = 32
-DEFAULT_CATEGORY = "Other"
+# No category: Youku applies its own default (the public clients send "Others", the
+# document says "Other"; sending neither is the one choice that cannot be wrong).
+DEFAULT_CATEGORY = ""
 
 _PASSWORD_RE = re.compile(r"[A-Za-z0-9]+")
 TITLE_FIELDS = ("stem", "name", "index", "date")
@@ -61,12 +63,13 @@ class VideoMetadata:
         params = {
             "title": self.title,
             "tags": ",".join(self.tags),
-            "category": self.category or DEFAULT_CATEGORY,
             "copyright_type": str(self.copyright_type),
             "public_type": str(self.public_type),
             "deshake": "1" if self.deshake else "0",
             "isweb": "1" if self.isweb else "0",
         }
+        if self.category:  # only when the user chose one
+            params["category"] = self.category
         if self.description:
             params["description"] = self.description
         if self.thumbnail:

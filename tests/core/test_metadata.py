@@ -108,3 +108,11 @@ def test_batch_reports_per_file_problems() -> None:
     assert any(m.startswith("file:") and "noext" in m for m in messages)
     titles = [m.title for m in batch_metadata(meta(title="Clip {index}"), paths[:1])]
     assert titles == ["Clip 1"]
+
+
+def test_category_is_sent_only_when_chosen() -> None:
+    from youku_tui.metadata import VideoMetadata
+
+    assert "category" not in VideoMetadata(title="t", tags=("ab",)).form_params()
+    chosen = VideoMetadata(title="t", tags=("ab",), category="Others").form_params()
+    assert chosen["category"] == "Others"

@@ -234,6 +234,28 @@ async def test_a_whole_upload_passes_through_a_real_proxy(
     assert f"CONNECT yk-source-upload.{OSS_HOST}:{sandbox.port}" in seen  # OSS
 
 
+async def test_no_proxy_sends_the_named_hosts_direct(
+    make_sandbox: Any,
+    harness: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    recording_proxy: tuple[int, Path],
+    names_to_loopback: None,
+) -> None:
+    """NO_PROXY naming the OSS domain: OSS is reached directly, the API still via the proxy."""
+    port, record = recording_proxy
+    sandbox = make_sandbox(tls=True, oss_host=OSS_HOST, region=REGION)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("NO_PROXY", OSS_HOST)
+    path, md5 = make_video(tmp_path / "videos", "direct.mp4", 600 * 1024)
+    snap = await harness(sandbox, max_parts=2).upload_one(path, META)
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert sandbox.videos()[0]["md5"] == md5
+    seen = record.read_text().splitlines()
+    assert f"CONNECT 127.0.0.1:{sandbox.port}" in seen
+    assert not [line for line in seen if OSS_HOST in line], seen
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -104,7 +104,9 @@ def add_upload_parser(sub: Any) -> None:
     parser.add_argument("--title", help="title or template (default from the config: {stem})")
     parser.add_argument("--tags", help="comma-separated, 1 to 10 tags of 2 to 12 characters")
     parser.add_argument("--description", help="up to 2,000 characters")
-    parser.add_argument("--category", help="Youku category (default Other)")
+    parser.add_argument(
+        "--category", help="Youku category, e.g. Others (default: none sent, Youku chooses)"
+    )
     parser.add_argument("--public-type", choices=("all", "friend", "password"))
     _add_password_options(parser, "watch password for --public-type password")
     parser.add_argument("--copyright-type", choices=("original", "reproduced"))

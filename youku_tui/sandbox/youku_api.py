@@ -409,7 +409,7 @@ def check_create_params(params: Mapping[str, str]) -> dict[str, Any]:
     description = params.get("description", "")
     if any(p.severity == "error" for p in check_description(description)):
         raise YoukuError(120010142)
-    category = params.get("category", "Other") or "Other"
+    category = params.get("category", "")  # not sent: Youku's default applies ("" kept)
     if check_category(category):
         raise YoukuError(CODE_INVALID_PARAM, "category")
     try:

@@ -54,7 +54,7 @@ class FormState:
     title: str = "{stem}"
     tags: str = ""
     description: str = ""
-    category: str = "Other"
+    category: str = ""
     copyright_type: CopyrightType = CopyrightType.ORIGINAL
     public_type: PublicType = PublicType.ALL
     thumbnail: str = ""
