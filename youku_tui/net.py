@@ -124,7 +124,10 @@ def oss_endpoint_url(endpoint: str) -> str:
     if not text or any(ch.isspace() or not ch.isprintable() for ch in text):
         raise EndpointError(f"the OSS endpoint {endpoint!r} is empty or has blanks in it")
     url = text if "://" in text else f"https://{text}"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "[" and other broken IPv6 literals
+        raise EndpointError(f"the OSS endpoint {endpoint!r} does not name a host") from exc
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise EndpointError(f"the OSS endpoint {endpoint!r} is not an https host")

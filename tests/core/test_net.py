@@ -44,6 +44,8 @@ def test_usable_endpoints(endpoint: str, url: str) -> None:
         "oss example.com",
         "",
         "https://",
+        "[",
+        "[]",
     ],
 )
 def test_unusable_endpoints_are_refused_with_a_clear_error(endpoint: str) -> None:
