@@ -8,6 +8,11 @@ Youku's numeric code, never by their text, into the classes of the contract
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+from youku_tui.textsafe import safe_text
+
 
 class YoukuTuiError(Exception):
     """Base of every error this package raises on purpose."""
@@ -35,30 +40,29 @@ class MetadataError(YoukuTuiError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
+@dataclass(frozen=True, slots=True)
 class FieldProblem:
-    """One broken field rule, named so a form can show it next to its field."""
+    """One broken field rule, named so a form can show it next to its field.
 
-    __slots__ = ("field", "message", "severity")
+    ``path`` is the file the problem is about when a batch is checked file by file (a
+    rendered title, a file's own tags); ``None`` when it concerns every file. The form keeps
+    and drops problems by path, so two files with the same name never mix.
+    """
 
-    def __init__(self, field: str, message: str, severity: str = "error") -> None:
-        self.field = field
-        self.message = message
-        self.severity = severity  # "error" blocks the upload, "warning" does not
+    field: str
+    message: str
+    severity: str = "error"  # "error" blocks the upload, "warning" does not
+    path: Path | None = None
+
+    @property
+    def text(self) -> str:
+        """The message, naming the file it is about (for a screen or a terminal)."""
+        if self.path is None:
+            return self.message
+        return f"{self.message} (for {safe_text(self.path.name)})"
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-    def __repr__(self) -> str:
-        return f"FieldProblem({self.field!r}, {self.message!r}, {self.severity!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FieldProblem) and (
-            (self.field, self.message, self.severity)
-            == (other.field, other.message, other.severity)
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.field, self.message, self.severity))
+        return f"{self.field}: {self.text}"
 
 
 class CheckpointError(YoukuTuiError):

@@ -289,11 +289,7 @@ def batch_metadata(
     for index, path in enumerate(paths, start=1):
         title = render_title(template.title, path, index, today)
         meta = template.with_title(title)
-        problems += [
-            FieldProblem(p.field, f"{p.message} (for {safe_text(path.name)})", p.severity)
-            for p in check_metadata(meta)
-            if p.severity == "error"
-        ]
+        problems += [replace(p, path=path) for p in check_metadata(meta) if p.severity == "error"]
         problems += check_file_name(path)
         result.append(meta)
     if problems:

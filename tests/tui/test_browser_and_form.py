@@ -246,7 +246,26 @@ def test_own_tags_replace_the_batch_tags_and_their_checks() -> None:
     state.tag_overrides[paths[1]] = "own, tags"
     metas, problems = plan_batch(state, paths, TODAY)
     assert metas[1].tags == ("own", "tags") and metas[0].tags == ("x",)
-    assert not [p for p in problems if p.message.endswith("(for b.mov)")]
+    assert not [p for p in problems if p.path == paths[1]]
     state.tag_overrides[paths[1]] = "y"
     _, problems = plan_batch(state, paths, TODAY)
-    assert [p.field for p in problems if p.message.endswith("(for b.mov)")] == ["tags"]
+    assert [p.field for p in problems if p.path == paths[1]] == ["tags"]
+
+
+def test_a_file_with_its_own_title_keeps_its_own_tag_problems() -> None:
+    """Own tags "x" then an own title: the form must not say ready (engine.add refuses)."""
+    paths = [Path("/v/a.mp4"), Path("/v/b.mp4")]
+    state = FormState(title="{stem}", tags="aa, bb")
+    state.tag_overrides[paths[0]] = "x"
+    state.overrides[paths[0]] = "My own title"
+    _, problems = plan_batch(state, paths, TODAY)
+    assert [(p.field, p.path) for p in problems if p.severity == "error"] == [("tags", paths[0])]
+    assert "shorter than 2 characters (for a.mp4)" in problems[0].text
+
+
+def test_files_with_the_same_name_in_two_folders_keep_their_own_problems() -> None:
+    paths = [Path("/one/clip.mp4"), Path("/two/clip.mp4")]
+    state = FormState(title="x" * 61, tags="aa, bb")  # too long for every file
+    state.overrides[paths[0]] = "Fine title"
+    _, problems = plan_batch(state, paths, TODAY)
+    assert [(p.field, p.path) for p in problems] == [("title", paths[1])]

@@ -129,22 +129,13 @@ def plan_batch(
             tags = split_tags(own_tags)
             meta = replace(meta, tags=tags)
             # As for titles: the batch's tags no longer concern this file, its own do.
-            problems = [
-                p
-                for p in problems
-                if not (p.field == "tags" and p.message.endswith(f"(for {path.name})"))
-            ]
-            problems += [
-                FieldProblem(p.field, f"{p.message} (for {path.name})", p.severity)
-                for p in check_tags(tags)
-            ]
+            problems = [p for p in problems if not (p.field == "tags" and p.path == path)]
+            problems += [replace(p, path=path) for p in check_tags(tags)]
         if own is not None:
             # The template's verdict on this file no longer applies: its own title does.
-            problems = [p for p in problems if not p.message.endswith(f"(for {path.name})")]
-            problems += [
-                FieldProblem(p.field, f"{p.message} (for {path.name})", p.severity)
-                for p in check_title(own)
-            ]
+            # Only its title problems: its file name and its own tags still concern it.
+            problems = [p for p in problems if not (p.field == "title" and p.path == path)]
+            problems += [replace(p, path=path) for p in check_title(own)]
         final.append(meta)
     problems += [p for p in check_description(template.description) if p.severity == "warning"]
     return final, problems
@@ -346,7 +337,7 @@ class MetadataFormScreen(Screen[None]):
         shown = problems[:3]
         if len(problems) > 3:
             shown.append(FieldProblem("title", f"…and {len(problems) - 3} more"))
-        return [FieldProblem("title", p.message, p.severity) for p in shown]
+        return [replace(p, field="title") for p in shown]
 
     def _show_summary(self) -> None:
         errors = [p for p in self.problems if p.severity == "error"]
@@ -466,7 +457,7 @@ class MetadataFormScreen(Screen[None]):
         if errors:
             first = errors[0]
             self.notify(
-                f"Cannot start: {first.field} {first.message}"
+                f"Cannot start: {first.field} {first.text}"
                 + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""),
                 severity="error",
                 timeout=6,
@@ -484,16 +475,14 @@ class MetadataFormScreen(Screen[None]):
 
 def _about_own_tags(problem: FieldProblem, state: FormState) -> bool:
     """True for a problem with a file's own tags (the batch's tags are checked once, above)."""
-    return any(problem.message.endswith(f"(for {path.name})") for path in state.tag_overrides)
+    return problem.path in state.tag_overrides
 
 
 def _with_count(problem: FieldProblem, length: int) -> FieldProblem:
     """A description problem with the running count, so the user sees how far over it is."""
     if problem.field != "description":
         return problem
-    return FieldProblem(
-        problem.field, f"{problem.message} ({length}/{DESCRIPTION_MAX})", problem.severity
-    )
+    return replace(problem, message=f"{problem.message} ({length}/{DESCRIPTION_MAX})")
 
 
 __all__ = ["FormState", "LocalFileError", "MetadataFormScreen", "plan_batch"]

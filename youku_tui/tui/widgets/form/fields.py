@@ -59,7 +59,7 @@ class FieldRow(Vertical):
         problem.set_class(not mine, "-hint")
         if mine:
             icon = "✗" if errors else "!"
-            text = "\n".join(f"{icon} {escape(p.message)}" for p in mine)
+            text = "\n".join(f"{icon} {escape(p.text)}" for p in mine)
         else:
             text = extra or escape(self.hint)  # ``extra`` is markup built by the caller
         problem.update(text)
