@@ -31,7 +31,7 @@ from youku_tui.service.control import UploadControl
 from youku_tui.service.host import EngineHost
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
-from youku_tui.tui.screens.confirm import ConfirmScreen
+from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.login import LoginScreen
 from youku_tui.tui.screens.metadata_form import MetadataFormScreen
@@ -52,10 +52,11 @@ def make_videos(folder: Path, sizes: dict[str, int]) -> list[Path]:
 
 
 @contextlib.asynccontextmanager
-async def running_app(
-    sandbox: SandboxThread, tmp_path: Path, config: Config, paths: list[Path]
-) -> AsyncIterator[tuple[YoukuApp, Pilot[str], EngineHost]]:
-    """The app over an in-process EngineHost (``--no-service``) on the sandbox."""
+async def running_host(
+    sandbox: SandboxThread, tmp_path: Path, config: Config, *, in_service: bool = False
+) -> AsyncIterator[EngineHost]:
+    """An EngineHost on the sandbox: in-process (``--no-service``), or playing the service
+    (``in_service``) so that an app can quit and another attach while the uploads go on."""
     settings = EngineSettings(max_uploads=3, max_parts=4, part_size=100 * KIB)
     client = YoukuClient(
         sandbox.credentials,
@@ -68,24 +69,46 @@ async def running_app(
             client=client,
             checkpoint_dir=tmp_path / "checkpoints",
         )
-        async with EngineHost(rt, sandbox=True) as host:
-            app = YoukuApp(
-                host,
-                config,
-                paths=paths,
-                save_login=False,  # as for the sandbox: the test's tokens stay out of the config
-            )
-            async with app.run_test(size=(80, 24)) as pilot:
-                yield app, pilot, host
+        async with EngineHost(rt, sandbox=True, in_service=in_service) as host:
+            yield host
 
 
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], limit: float = 30.0) -> None:
+@contextlib.asynccontextmanager
+async def running_app(
+    sandbox: SandboxThread, tmp_path: Path, config: Config, paths: list[Path]
+) -> AsyncIterator[tuple[YoukuApp, Pilot[str], EngineHost]]:
+    """The app over an in-process EngineHost (``--no-service``) on the sandbox."""
+    async with (
+        running_host(sandbox, tmp_path, config) as host,
+        app_on(host, config, paths) as (app, pilot),
+    ):
+        yield app, pilot, host
+
+
+@contextlib.asynccontextmanager
+async def app_on(
+    control: UploadControl, config: Config, paths: list[Path]
+) -> AsyncIterator[tuple[YoukuApp, Pilot[str]]]:
+    app = YoukuApp(
+        control,
+        config,
+        paths=paths,
+        save_login=False,  # as for the sandbox: the test's tokens stay out of the config
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        yield app, pilot
+
+
+async def wait_until(
+    pilot: Pilot[Any] | None, condition: Callable[[], bool], limit: float = 30.0
+) -> None:
+    """Poll ``condition`` (through the app's pilot, or the bare loop once no app runs)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while not condition():
         if loop.time() > deadline:
             raise AssertionError("timed out waiting for the condition")
-        await pilot.pause(0.05)
+        await (pilot.pause(0.05) if pilot is not None else asyncio.sleep(0.05))
 
 
 def states(engine: UploadControl) -> dict[str, UploadState]:
@@ -279,3 +302,45 @@ async def test_quit_in_process_asks_then_pauses_and_saves_quickly(
         "paused",
     ]
     assert app.quit_note.startswith("Pausing 2 upload(s)")
+
+
+async def test_quit_leaves_the_service_uploading_and_a_new_view_shows_them_with_the_cap(
+    make_sandbox: Callable[..., SandboxThread], tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="oss.*=bandwidth:200KB")
+    folder = tmp_path / "videos"
+    make_videos(folder, {"a.mp4": 700 * KIB, "b.mov": 700 * KIB})
+    config = make_config()
+    async with running_host(sandbox, tmp_path, config, in_service=True) as service:
+        async with app_on(service, config, []) as (app, pilot):
+            await pilot.press("b")  # a cap first, from this view
+            await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+            await pilot.press("ctrl+u", *"150K", "enter")
+            app.open_browser(folder)
+            await open_listing(pilot)
+            await pilot.press("A", "n")
+            await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: UploadState.UPLOADING in states(service).values())
+            assert UploadState.DONE not in states(service).values()
+            began = time.perf_counter()
+            await pilot.press("ctrl+q")  # no question: the service keeps them
+        print(f"\nquit from a service: {(time.perf_counter() - began) * 1000:.0f} ms")
+        assert "2 upload(s) go on in the youku-tui service" in app.quit_note
+        done_before = sum(s.bytes_done for s in service.snapshots())
+        # No view attached: the uploads go on.
+        await wait_until(None, lambda: sum(s.bytes_done for s in service.snapshots()) > done_before)
+        assert set(states(service).values()) <= {UploadState.UPLOADING, UploadState.HASHING,
+                                                 UploadState.QUEUED, UploadState.DONE}  # fmt: skip
+
+        async with app_on(service, config, []) as (again, pilot):
+            await pilot.pause(0.6)
+            rows = again.screen.query_one(UploadList).rows
+            assert sorted(Path(s.path).name for s in service.snapshots()) == ["a.mp4", "b.mov"]
+            assert len(rows) == 2
+            header = str(again.screen.query_one("#totals").render())
+            assert "150.0 KiB/s" in header  # the cap set from the first view
+            await wait_until(
+                pilot, lambda: set(states(service).values()) == {UploadState.DONE}, limit=60
+            )
+    assert len(sandbox.videos()) == 2
