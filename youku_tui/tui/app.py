@@ -343,6 +343,8 @@ class YoukuApp(App[str]):
 
     def tick(self) -> None:
         """Drain what the engine reported; notify; repaint the dashboard if it shows."""
+        if not self.is_running:
+            return  # shutting down: the screens' widgets are being taken away
         drained = self.bridge.drain()
         if drained.events:
             self.handle_engine_events(drained.events)

@@ -95,6 +95,7 @@ class DashboardScreen(Screen[None]):
         self.dirty = True  # something changed that the next paint must show
         self.last_sample = 0.0
         self._column_width = -1
+        self._painted = False  # between mount and unmount: the widgets exist
         # True once the login screen opened for the current "not logged in" episode: Esc
         # must not bring it back at the next tick, a new episode may.
         self._login_asked = False
@@ -113,11 +114,17 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(UploadList).focus()
         self.paint()
+        self._painted = True
+
+    def on_unmount(self) -> None:
+        self._painted = False
 
     # --- painting -------------------------------------------------------------------------
 
     def tick(self, drained: Drained) -> None:
         """The app's timer, while this screen shows: what arrived since the last tick."""
+        if not self._painted:
+            return  # not composed yet, or being taken down as the app quits
         now = time.monotonic()
         if now - self.last_sample >= SAMPLE_INTERVAL:
             self.last_sample = now
@@ -127,7 +134,7 @@ class DashboardScreen(Screen[None]):
         self.ask_for_login_when_blocked()
 
     def paint_if_dirty(self) -> None:
-        if self.dirty:
+        if self.dirty and self._painted:
             self.paint()
 
     def ask_for_login_when_blocked(self) -> None:
