@@ -67,15 +67,19 @@ def leave(code: int) -> NoReturn:
     os._exit(code)
 
 
-def control_mode(no_service: bool) -> ControlMode:
-    return "local-only" if no_service else "attach-or-start"
+def control_mode(no_service: bool, config: Config) -> ControlMode:
+    """``--no-service``: the engine here. Else attach to the service, starting it first when
+    ``[service] auto_start`` (else the engine runs here when no service answers)."""
+    if no_service:
+        return "local-only"
+    return "attach-or-start" if config.service.auto_start else "attach-or-local"
 
 
 async def _run_once(
     config: Config, paths: Sequence[str], sandbox: bool, start: bool, no_service: bool
 ) -> str | None:
     async with open_control(
-        sandbox, config=config, mode=control_mode(no_service), role="youku-tui"
+        sandbox, config=config, mode=control_mode(no_service, config), role="youku-tui"
     ) as control:
         app = YoukuApp(
             control,
