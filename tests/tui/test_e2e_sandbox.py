@@ -327,6 +327,7 @@ async def test_quit_leaves_the_service_uploading_and_a_new_view_shows_them_with_
             await pilot.press("ctrl+q")  # no question: the service keeps them
         print(f"\nquit from a service: {(time.perf_counter() - began) * 1000:.0f} ms")
         assert "2 upload(s) go on in the youku-tui service" in app.quit_note
+        assert "`youku-tui service stop --sandbox` pauses them" in app.quit_note
         done_before = sum(s.bytes_done for s in service.snapshots())
         # No view attached: the uploads go on.
         await wait_until(None, lambda: sum(s.bytes_done for s in service.snapshots()) > done_before)

@@ -482,9 +482,11 @@ class YoukuApp(App[str]):
         owner = self.control.owner
         if owner.in_service:
             if running:
+                flag = " --sandbox" if owner.sandbox else ""
                 self.quit_note = (
                     f"{running} upload(s) go on in the youku-tui service (pid {owner.pid}). "
-                    "`youku-tui` shows them again; `youku-tui service stop` pauses them."
+                    f"`youku-tui{flag}` shows them again; `youku-tui service stop{flag}` "
+                    "pauses them."
                 )
             self.exit()
         elif running:
