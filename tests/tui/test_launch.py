@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import make_config
-
+from tests.tui.helpers import make_config
 from youku_tui.config import ServiceSettings
 from youku_tui.tui.launch import control_mode
 
