@@ -276,6 +276,14 @@ async def test_login_refused_mid_run_asks_once_and_uploads_go_on_without_restart
     assert load_config().credentials.access_token != creds.access_token  # nothing saved
 
 
+async def start_every_video_shown(pilot: Pilot[Any]) -> None:
+    """In the browser: pick all, describe with the defaults, start."""
+    await open_listing(pilot)
+    await pilot.press("A", "n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, MetadataFormScreen))
+    await pilot.press("ctrl+s")
+
+
 async def test_quit_in_process_asks_then_pauses_and_saves_quickly(
     make_sandbox: Callable[..., SandboxThread], tmp_path: Path
 ) -> None:
@@ -284,10 +292,7 @@ async def test_quit_in_process_asks_then_pauses_and_saves_quickly(
     make_videos(folder, {"a.mp4": 900 * KIB, "b.mov": 900 * KIB})
     began = 0.0
     async with running_app(sandbox, tmp_path, make_config(), [folder]) as (app, pilot, host):
-        await open_listing(pilot)
-        await pilot.press("A", "n")
-        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
-        await pilot.press("ctrl+s")
+        await start_every_video_shown(pilot)
         await wait_until(pilot, lambda: UploadState.UPLOADING in states(host).values())
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -317,10 +322,7 @@ async def test_quit_leaves_the_service_uploading_and_a_new_view_shows_them_with_
             await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
             await pilot.press("ctrl+u", *"150K", "enter")
             app.open_browser(folder)
-            await open_listing(pilot)
-            await pilot.press("A", "n")
-            await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
-            await pilot.press("ctrl+s")
+            await start_every_video_shown(pilot)
             await wait_until(pilot, lambda: UploadState.UPLOADING in states(service).values())
             assert UploadState.DONE not in states(service).values()
             began = time.perf_counter()
