@@ -162,7 +162,9 @@ def test_sigkill_halfway_then_resume_resends_at_most_in_flight_plus_one(
 def test_sigterm_pauses_with_checkpoint_and_resume_finishes(
     make_sandbox: Any, tmp_path: Path
 ) -> None:
-    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
+    # Slow enough (about 16 s for the file) that `list` started on a loaded machine still
+    # finds the upload running; resume runs with no fault.
+    sandbox = make_sandbox(faults="oss.upload_part=bandwidth:256KB")
     path, md5 = make_video(tmp_path / "v", "term.mp4", 8 * MIB)
     process = _start_slow_upload(sandbox, path)
     _wait_for_stored_parts(4, process)

@@ -470,3 +470,20 @@ async def test_dead_upload_session_fails_clearly_and_retry_creates_a_new_one(
         assert engine.snapshot(upload_id).state is UploadState.DONE
     assert sandbox.stats()["api.create"] == 2
     assert sandbox.videos()[0]["md5"] == md5
+
+
+async def test_parts_held_back_by_the_cap_are_not_timed_out_by_oss(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    """Under a cap, the lowest (upload, part) is served first. A part of a later upload must
+    not open its request and then sit idle until OSS gives up on its body (RequestTimeout,
+    seen failing uploads for good once nobody watched them)."""
+    sandbox = make_sandbox(body_timeout=0.5)
+    files = [make_video(tmp_path / "videos", f"c{i}.mp4", 2 * MIB) for i in range(3)]
+    h = harness(sandbox, max_uploads=3, max_parts=6, bandwidth=1 * MIB)
+    async with h as engine:
+        ids = [engine.add(p, META.with_title(f"c{i}")) for i, (p, _) in enumerate(files)]
+        await asyncio.wait_for(engine.wait_idle(), 60)
+        states = [engine.snapshot(i).state for i in ids]
+    assert states == [UploadState.DONE] * 3, [e for e in h.events if e.kind == "failed"]
+    assert sorted(v["md5"] for v in sandbox.videos()) == sorted(md5 for _, md5 in files)

@@ -863,6 +863,10 @@ class UploadJob:
                 fd = shared.acquire()
                 try:
                     self._check_unchanged(fd)
+                    # Under a cap the lowest (position, part) is served first: open the request
+                    # only once it is this part's turn, so a part never holds an idle
+                    # connection until OSS times its body out (RequestTimeout).
+                    self.ctx.bandwidth.take(0, stop.is_set, (self.cp.position, number))
                     reader = SliceReader(
                         fd,
                         offset,

@@ -178,7 +178,9 @@ def classify(exc: Exception, what: str) -> OssError:
         cls = OssIntegrityError
     elif code in CLOCK_CODES:
         cls, detail = OssTransientError, f"{detail} (clocks differ: signing with the server's)"
-    elif status >= 500 or status in (408, 429) or status < 0:
+    elif status >= 500 or status in (408, 429) or status < 0 or code == "RequestTimeout":
+        # RequestTimeout (400): OSS gave up on a body that stalled (a slow link, or a part
+        # held back by the bandwidth cap); sending it again is the documented remedy.
         cls = OssTransientError
     return cls(detail, status=status, code=code, request_id=request_id)
 
