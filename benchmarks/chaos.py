@@ -72,7 +72,7 @@ SHORT = ChaosConfig(
     sts_ttl=3.0,
     token_ttl=4.0,
     # Slow OSS down so the kills land in the middle of transfers, not only at start-up.
-    faults=DEFAULT_FAULTS + ",oss.upload_part=bandwidth:512KB,oss.put_object=bandwidth:512KB",
+    faults=DEFAULT_FAULTS + ",oss.upload_part=bandwidth:128KB,oss.put_object=bandwidth:128KB",
     time_limit=50.0,
     jobs=4,
     parts=8,
