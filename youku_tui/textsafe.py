@@ -6,15 +6,14 @@ nothing a file name, a server or a checkpoint carries can rewrite the user's ter
 
 - :func:`safe_text`: for a terminal, any object: control characters, bidi overrides and the
   surrogates that stand for undecodable file name bytes become visible escapes.
-- :func:`safe_markup`: the same, then escaped for Rich/Textual markup (``[red]``).
+- :func:`safe_markup`: the same, then escaped for Textual content markup (``[red]``).
 - :func:`json_safe`: a JSON text whose lone surrogates are written as ``\\udcff`` escapes, so
   it can always be encoded as UTF-8.
 - :func:`clean_for_youku`: for text Youku is sent that the user did not type (a title made
   from a file's stem, the ``file_name``): controls dropped, undecodable bytes as U+FFFD.
 - :func:`unsafe_characters`: what :mod:`youku_tui.metadata` refuses in typed fields.
 
-Import-light on purpose (the CLI starts without Rich): Rich is imported only when
-:func:`safe_markup` runs.
+Import-light on purpose: the CLI imports this and starts without Rich or Textual.
 """
 
 from __future__ import annotations
@@ -32,10 +31,15 @@ def safe_text(text: object) -> str:
 
 
 def safe_markup(text: object) -> str:
-    """:func:`safe_text`, escaped for Rich/Textual markup."""
-    from rich.markup import escape
+    """:func:`safe_text`, escaped for Textual content markup.
 
-    return escape(safe_text(text))
+    Every ``[`` is escaped: Textual's own ``escape`` leaves one alone when what follows does
+    not look like a tag (``"[, shift+up"``), yet such a bracket still confuses the parser when
+    a real tag follows it on the line. Textual has no escape for a backslash, so a trailing one
+    (it would escape the caller's next tag) is followed by a zero-width space.
+    """
+    shown = safe_text(text).replace("[", "\\[")
+    return shown + "\u200b" if shown.endswith("\\") else shown
 
 
 def json_safe(text: str) -> str:

@@ -17,11 +17,15 @@ def test_safe_text_shows_every_control_as_an_escape_and_keeps_the_rest() -> None
     shown.encode("utf-8")  # printable whatever the terminal's strictness
 
 
-def test_safe_markup_escapes_rich_markup_too() -> None:
-    from rich.text import Text
+def test_safe_markup_escapes_textual_markup_too() -> None:
+    from textual.content import Content
 
-    shown = safe_markup("[red]x[/red] \x1b[1m")
-    assert Text.from_markup(shown).plain == "[red]x[/red] \\x1b[1m"
+    for text, plain in [
+        ("[red]x[/red] \x1b[1m", "[red]x[/red] \\x1b[1m"),
+        ("[, shift+up", "[, shift+up"),  # not tag-like, yet a later tag would misparse
+        ("ends in \\", "ends in \\\u200b"),  # must not escape the caller's next tag
+    ]:
+        assert Content.from_markup(f"[b]{safe_markup(text)}[/b]").plain == plain
 
 
 def test_json_safe_makes_any_event_encodable() -> None:

@@ -44,6 +44,7 @@ from youku_tui.errors import ConfigError, YoukuTuiError
 from youku_tui.media import MediaProbe
 from youku_tui.metadata import VideoMetadata
 from youku_tui.service.control import UploadControl
+from youku_tui.textsafe import safe_text
 from youku_tui.tui.attention import notification_sequence
 from youku_tui.tui.bridge import EngineBridge
 from youku_tui.tui.keymap import binding_ids, keymap_problems
@@ -132,7 +133,9 @@ class YoukuApp(App[str]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        # Toasts often carry a file name or a server's message: never markup, never controls.
+        shown, title = safe_text(message), safe_text(title)
+        super().notify(shown, title=title, severity=severity, timeout=timeout, markup=False)
         self.call_later(self._drop_old_toasts)  # queued after the toast itself
 
     def _drop_old_toasts(self) -> None:

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from youku_tui.textsafe import safe_text
 from youku_tui.tui.widgets.inputs import SteadyInput
 
 _DIALOG_CSS = """
@@ -38,7 +39,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, markup=False)
+            yield Static(safe_text(self.question), markup=False)
             yield Label("[b]y[/b] yes   [b]n[/b] / Esc: no (default)", classes="hint")
 
     def action_answer(self, yes: bool) -> None:
@@ -61,7 +62,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, markup=False)
+            yield Static(safe_text(self.question), markup=False)
             yield SteadyInput(self.value, password=self.password, id="answer")
             yield Label("Enter: OK   Esc: cancel", classes="hint")
 

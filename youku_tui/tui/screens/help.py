@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from youku_tui.tui.markup import escape
+from youku_tui.textsafe import safe_markup
 
 
 def format_key(key: str) -> str:
@@ -49,7 +49,8 @@ def bindings_table(screen: Screen[object]) -> str:
         for (desc, binding_id), keys in sections[name].items():
             shown = ", ".join(keys)
             lines.append(
-                f"  [b]{escape(f'{shown:>16}')}[/b]  {escape(f'{desc:<24}')} [dim]{binding_id}[/]"
+                f"  [b]{safe_markup(f'{shown:>16}')}[/b]  "
+                f"{safe_markup(f'{desc:<24}')} [dim]{binding_id}[/]"
             )
     lines.append("[b $accent]Focus[/]")
     lines.append(f"  [b]{'tab, shift+tab':>16}[/b]  next / previous pane")

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from youku_tui.config import DEFAULT_API_BASE, Config, Credentials, check_api_base, update_config
 from youku_tui.errors import ConfigError
+from youku_tui.textsafe import safe_markup
 from youku_tui.tui.widgets.footer import PaletteFooter
 from youku_tui.tui.widgets.inputs import SteadyInput
 
@@ -119,7 +120,7 @@ class LoginScreen(Screen[LoginResult | None]):
                     self.config_path, credentials=creds, api_base=api_base
                 ).api_base
         except ConfigError as exc:
-            error.update(str(exc))
+            error.update(safe_markup(exc))
             return
         self.dismiss(LoginResult(replace(self.config, credentials=creds, api_base=api_base)))
 

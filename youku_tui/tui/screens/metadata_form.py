@@ -36,6 +36,7 @@ from youku_tui.metadata import (
     render_title,
     split_tags,
 )
+from youku_tui.textsafe import safe_markup
 from youku_tui.tui.screens.confirm import PromptScreen
 from youku_tui.tui.widgets.footer import PaletteFooter
 from youku_tui.tui.widgets.form.fields import FieldRow, TitlePreview, tag_chips
@@ -308,7 +309,8 @@ class MetadataFormScreen(Screen[None]):
             *[p for p in field_problems if p not in title_problems],
         ]
         self._row("title").show_problems(
-            self._compact_title_problems(title_problems), "✓ " + (metas[0].title if metas else "")
+            self._compact_title_problems(title_problems),
+            "✓ " + safe_markup(metas[0].title if metas else ""),
         )
         self._row("tags").show_problems(field_problems, tag_chips(tags))
         self._row("description").show_problems(

@@ -10,7 +10,7 @@ from textual.widgets import Static
 from youku_tui.engine.events import watch_url
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
-from youku_tui.tui.markup import escape
+from youku_tui.textsafe import safe_markup
 from youku_tui.units import format_size
 
 
@@ -18,7 +18,7 @@ def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str =
     if snap is None:
         return "[dim]No upload selected. Press [b]a[/b] to add files.[/dim]"
     lines = [
-        f"[b]{escape(snap.title)}[/b]  {escape(snap.path)}",
+        f"[b]{safe_markup(snap.title)}[/b]  {safe_markup(snap.path)}",
         f"state: [b]{snap.state}[/b]  size: {format_size(snap.size)}  "
         f"parts: {snap.parts_done}/{snap.parts_total}  retries: {snap.retries}",
     ]
@@ -33,18 +33,18 @@ def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str =
             "[$warning]waiting for its share of the bandwidth cap: the cap serves uploads "
             "earlier in the queue first, so a pause loses less ([b]b[/b] changes the cap)[/]"
         )
-    vid = snap.video_id or video_id
+    vid = safe_markup(snap.video_id or video_id)  # the server's answer
     if snap.state is UploadState.DONE and vid:
         lines.append(f"[$success]video_id: [b]{vid}[/b]  {watch_url(vid)}[/]")
     elif vid:
         lines.append(f"video_id: {vid}")
     if snap.last_error and snap.state is not UploadState.DONE:
         code = f"Youku/OSS code {snap.last_error_code}: " if snap.last_error_code else ""
-        lines.append(f"[$error]last error: {escape(code + snap.last_error)}[/]")
+        lines.append(f"[$error]last error: {safe_markup(code + snap.last_error)}[/]")
     log_lines = list(log)
     if log_lines:
         lines.append("[dim]── event log ──[/dim]")
-        lines.extend(escape(line) for line in reversed(log_lines))  # newest first
+        lines.extend(safe_markup(line) for line in reversed(log_lines))  # newest first
     return "\n".join(lines)
 
 

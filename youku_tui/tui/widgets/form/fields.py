@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from youku_tui.errors import FieldProblem
 from youku_tui.media import MediaProbe
-from youku_tui.tui.markup import escape
+from youku_tui.textsafe import safe_markup, safe_text
 
 LABEL_WIDTH = 13
 
@@ -45,7 +45,7 @@ class FieldRow(Vertical):
         with Horizontal():
             yield Label(self.label)
             yield self.widget
-        hint = Static(escape(self.hint), classes="problem -hint", markup=True)
+        hint = Static(safe_markup(self.hint), classes="problem -hint", markup=True)
         hint.display = bool(self.hint)
         yield hint
 
@@ -59,9 +59,9 @@ class FieldRow(Vertical):
         problem.set_class(not mine, "-hint")
         if mine:
             icon = "✗" if errors else "!"
-            text = "\n".join(f"{icon} {escape(p.text)}" for p in mine)
+            text = "\n".join(f"{icon} {safe_markup(p.text)}" for p in mine)
         else:
-            text = extra or escape(self.hint)  # ``extra`` is markup built by the caller
+            text = extra or safe_markup(self.hint)  # ``extra`` is markup built by the caller
         problem.update(text)
         problem.display = bool(text)
 
@@ -69,7 +69,9 @@ class FieldRow(Vertical):
 def tag_chips(tags: Sequence[str]) -> str:
     if not tags:
         return "comma-separated, 1 to 10 tags of 2 to 12 characters"
-    return "  ".join(f"[reverse] {escape(t)} [/reverse]" for t in tags) + f"   ({len(tags)}/10)"
+    return (
+        "  ".join(f"[reverse] {safe_markup(t)} [/reverse]" for t in tags) + f"   ({len(tags)}/10)"
+    )
 
 
 class TitlePreview(OptionList):
@@ -98,13 +100,13 @@ class TitlePreview(OptionList):
         options = []
         for index, (path, title) in enumerate(zip(paths, titles, strict=True)):
             text = Text()
-            text.append(f"{path.name}", style="bold")
+            text.append(safe_text(path.name), style="bold")
             text.append("  →  ")
-            text.append(title or "(empty)", style="italic" if path in overrides else "")
+            text.append(safe_text(title) or "(empty)", style="italic" if path in overrides else "")
             if path in overrides:
                 text.append("  (own title)", style="dim")
             if path in own_tags:
-                text.append(f"  tags: {own_tags[path]}", style="dim italic")
+                text.append(f"  tags: {safe_text(own_tags[path])}", style="dim italic")
             info = media.cached(path) if media is not None else None
             if info is not None:  # how people tell takes apart: length, size, codec
                 style = "dim" if info.is_video else "bold red"
