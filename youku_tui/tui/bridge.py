@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
 
 from youku_tui.engine.events import (
     CredentialsRenewed,
@@ -29,36 +27,8 @@ from youku_tui.engine.events import (
     UploadLog,
     watch_url,
 )
-from youku_tui.engine.manager import CheckpointProblem, UploadSnapshot
-from youku_tui.metadata import VideoMetadata
 
 LOG_LINES_PER_UPLOAD = 200
-
-
-class EngineControls(Protocol):
-    """What the TUI needs of :class:`youku_tui.engine.manager.UploadEngine`."""
-
-    def add(self, path: Path, metadata: VideoMetadata, *, start: bool = True) -> str: ...
-    def load_checkpoints(self, *, start: bool) -> list[CheckpointProblem]: ...
-    def pause(self, upload_id: str) -> None: ...
-    def resume(self, upload_id: str) -> None: ...
-    def retry(self, upload_id: str) -> None: ...
-    async def cancel(self, upload_id: str) -> None: ...
-    def move(self, upload_id: str, delta: int) -> None: ...
-    def pause_all(self) -> None: ...
-    def resume_all(self) -> None: ...
-    def logged_in_again(self) -> None: ...
-    def set_limits(
-        self,
-        *,
-        max_uploads: int | None = None,
-        max_parts: int | None = None,
-        bandwidth: int | None = None,
-    ) -> None: ...
-    def snapshots(self) -> list[UploadSnapshot]: ...
-    async def wait_idle(self) -> None: ...
-    @property
-    def login_blocked(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -105,10 +75,9 @@ def describe_event(event: EngineEvent) -> str | None:
 class EngineBridge:
     """Buffers engine events for batched painting and keeps each upload's log."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self) -> None:
         self._progress: dict[str, Progress] = {}
         self._events: list[EngineEvent] = []
-        self._clock = clock
         self.logs: dict[str, deque[str]] = {}
         self.speeds: dict[str, float] = {}  # latest smoothed speed per upload
         self.phases: dict[str, str] = {}
