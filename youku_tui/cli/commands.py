@@ -491,7 +491,6 @@ def _prepare_upload(args: argparse.Namespace) -> tuple[Config, list[tuple[Path, 
 async def _upload(
     args: argparse.Namespace, prepared: tuple[Config, list[tuple[Path, VideoMetadata]]]
 ) -> int:
-    from youku_tui.cli.follow import Follower
     from youku_tui.errors import YoukuTuiError
     from youku_tui.service.connect import open_control
 
@@ -507,9 +506,7 @@ async def _upload(
             print(
                 "youku-tui: --part-size is not used: the service picks part sizes", file=sys.stderr
             )
-        follower = Follower(control, sink)
-        control.subscribe(follower)
-        _apply_limits(control, args)
+        follower = _attach_follower(control, sink, args)
         ids = [await control.add(path, meta) for path, meta in items]
         if args.detach:
             control.unsubscribe(follower)
@@ -547,15 +544,12 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
-    from youku_tui.cli.follow import Follower
     from youku_tui.engine.states import UploadState
     from youku_tui.service.connect import open_control
 
     sink = _make_sink(args)
     async with open_control(args.sandbox, role="youku-tui resume") as control:
-        follower = Follower(control, sink)
-        control.subscribe(follower)
-        _apply_limits(control, args)
+        follower = _attach_follower(control, sink, args)
         problems = await control.resume_unfinished(start=True, watch_password=_watch_password(args))
         for problem in problems:
             _report_problem(sink, str(problem.path), problem.message)
@@ -594,7 +588,6 @@ def run_retry(args: argparse.Namespace) -> int:
 
 
 async def _retry(args: argparse.Namespace) -> int:
-    from youku_tui.cli.follow import Follower
     from youku_tui.engine.ids import resolve_id, short_id
     from youku_tui.engine.states import UploadState
     from youku_tui.errors import CheckpointError
@@ -603,9 +596,7 @@ async def _retry(args: argparse.Namespace) -> int:
     password = _watch_password(args)
     sink = _make_sink(args)
     async with open_control(args.sandbox, role="youku-tui retry") as control:
-        follower = Follower(control, sink)
-        control.subscribe(follower)
-        _apply_limits(control, args)
+        follower = _attach_follower(control, sink, args)
         await control.resume_unfinished(start=False, watch_password=password)
         snaps = {s.upload_id: s for s in control.snapshots()}
         ids = [resolve_id(given, snaps) for given in args.upload_ids]
@@ -629,6 +620,19 @@ def _report_problem(sink: JsonLines | TerminalBoard, path: str, message: str) ->
         sink.write({"event": "checkpoint_problem", "path": path, "message": message})
     else:
         print(f"youku-tui: {safe_text(message)}", file=sys.stderr)
+
+
+def _attach_follower(
+    control: UploadControl, sink: JsonLines | TerminalBoard, args: argparse.Namespace
+) -> Follower:
+    """Follow the owner's events into ``sink`` and apply the command's --jobs/--parts/
+    --bandwidth: the start of every command that waits for uploads."""
+    from youku_tui.cli.follow import Follower
+
+    follower = Follower(control, sink)
+    control.subscribe(follower)
+    _apply_limits(control, args)
+    return follower
 
 
 # --- list and status ----------------------------------------------------------------------
