@@ -14,9 +14,10 @@ import oss2
 import pytest
 
 from tests.e2e.e2e_helpers import MIB, make_video, wait_for_parts
+from youku_tui.api import codes
 from youku_tui.api.client import YoukuClient
 from youku_tui.engine.states import UploadState
-from youku_tui.errors import MetadataError, OwnerBusyError
+from youku_tui.errors import MetadataError, NotLoggedInError, OwnerBusyError
 from youku_tui.metadata import PublicType, VideoMetadata
 
 META = VideoMetadata(title="Clip", tags=("test", "sandbox"))
@@ -350,6 +351,55 @@ async def test_a_new_login_leaves_uploads_the_user_paused_alone(
         await asyncio.wait_for(engine.wait_idle(), 30)
         assert engine.snapshot(refused).state is UploadState.DONE
         assert engine.snapshot(paused_by_me).state is UploadState.PAUSED
+
+
+class TokenRevokedError(NotLoggedInError):
+    """A refinement of "not logged in", as a renamed or split error class would be."""
+
+
+async def test_a_new_login_retries_a_login_failure_whatever_its_class_is_called(
+    make_sandbox: Any, harness: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine decides by the error's type, not by its class name.
+    monkeypatch.setattr(codes, "NotLoggedInError", TokenRevokedError)
+    sandbox = make_sandbox(faults="api.create=youku:1008")
+    path, _ = make_video(tmp_path / "videos", "revoked.mp4", 200 * 1024)
+    h = harness(sandbox)
+    async with h as engine:
+        upload_id = engine.add(path, META.with_title("revoked"))
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(upload_id).state is UploadState.FAILED
+        [failed] = h.of_kind("failed")
+        assert failed.error_class == "TokenRevokedError"
+        assert any("queued uploads wait" in e.message for e in h.of_kind("log"))
+        sandbox.set_faults("")
+        engine.logged_in_again()
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(upload_id).state is UploadState.DONE
+
+
+async def test_a_login_failure_saved_by_an_older_version_is_retried_by_a_new_login(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox(faults="api.create=youku:1008")
+    path, _ = make_video(tmp_path / "videos", "old.mp4", 200 * 1024)
+    first = harness(sandbox)
+    async with first as engine:
+        upload_id = engine.add(path, META.with_title("old"))
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(upload_id).state is UploadState.FAILED
+    # Older checkpoints name the error's class only: [error] class = "NotLoggedInError".
+    saved = first.checkpoint_dir / f"{upload_id}.toml"
+    text = saved.read_text()
+    assert 'class = "NotLoggedInError"' in text
+    saved.write_text(re.sub(r"(?m)^kind = .*\n", "", text))
+    sandbox.set_faults("")
+    async with harness(sandbox) as engine:
+        engine.load_checkpoints(start=False)
+        assert engine.snapshot(upload_id).state is UploadState.FAILED
+        engine.logged_in_again()
+        await asyncio.wait_for(engine.wait_idle(), 30)
+        assert engine.snapshot(upload_id).state is UploadState.DONE
 
 
 async def test_a_second_engine_on_the_folder_is_refused_while_the_first_runs(

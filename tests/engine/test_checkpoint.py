@@ -15,9 +15,19 @@ from youku_tui.engine.checkpoint import (
     PartRecord,
 )
 from youku_tui.engine.owner import OwnerLock
-from youku_tui.engine.states import UploadState
-from youku_tui.errors import CheckpointError, FileChangedError, LocalFileError
+from youku_tui.engine.states import FailureKind, UploadState
+from youku_tui.errors import (
+    ApiError,
+    CheckpointError,
+    FileChangedError,
+    LocalFileError,
+    NotLoggedInError,
+)
 from youku_tui.metadata import PublicType, VideoMetadata
+
+
+class TokenRevokedError(NotLoggedInError):
+    """A refinement of \"not logged in\", as a renamed or split error class would be."""
 
 
 def _video(tmp_path: Path, data: bytes = b"v" * (102400 + 5)) -> Path:
@@ -69,6 +79,36 @@ def test_round_trip(tmp_path: Path) -> None:
     assert loaded.state is UploadState.UPLOADING
     assert (loaded.upload_token, loaded.multipart_upload_id) == ("tok-upload-123", "MPU-1")
     assert f"schema_version = {SCHEMA_VERSION}" in store.path_for("u1").read_text()
+
+
+def test_a_login_failure_is_kept_as_its_kind_and_old_checkpoints_are_recognised(
+    tmp_path: Path,
+) -> None:
+    store = _owned_store(tmp_path)
+    cp = _checkpoint(_video(tmp_path))
+    cp.state = UploadState.FAILED
+    cp.record_error("Youku error 1008: not logged in", "1008", TokenRevokedError("no"))
+    store.save(cp)
+    assert store.load("u1").last_failure is FailureKind.NEEDS_LOGIN
+    cp.record_error("Youku error 1002: busy", "1002", ApiError("busy"))
+    store.save(cp)
+    assert store.load("u1").last_failure is FailureKind.OTHER
+    cp.clear_error()
+    store.save(cp)
+    assert store.load("u1").last_failure is None
+    # A checkpoint written before the kind was stored names the error's class only.
+    old = cp.to_toml().replace('class = ""', 'class = "NotLoggedInError"')
+    old = old.replace('message = ""', 'message = "not logged in"').replace('kind = ""\n', "")
+    assert "kind" not in old
+    assert Checkpoint.from_toml(old).last_failure is FailureKind.NEEDS_LOGIN
+    other = old.replace('"NotLoggedInError"', '"TransientError"')
+    assert Checkpoint.from_toml(other).last_failure is FailureKind.OTHER
+
+
+def test_an_unknown_failure_kind_is_a_checkpoint_error(tmp_path: Path) -> None:
+    cp = _checkpoint(_video(tmp_path))
+    with pytest.raises(CheckpointError, match="needs_nothing"):
+        Checkpoint.from_toml(cp.to_toml().replace('kind = ""', 'kind = "needs_nothing"'))
 
 
 def test_file_is_private_and_holds_no_secret(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from youku_tui.engine.events import (
     UploadDone,
     UploadFailed,
 )
-from youku_tui.engine.states import UploadState
+from youku_tui.engine.states import FailureKind, UploadState
 from youku_tui.tui.bridge import EngineBridge
 from youku_tui.tui.format import human_duration, progress_bar
 from youku_tui.units import format_size, parse_size
@@ -32,10 +32,13 @@ def test_events_are_logged_with_youku_code_and_renewals() -> None:
     bridge.sink(Retrying(upload_id="a", attempt=2, delay=1.5, error="busy", code="1002", at=0))
     bridge.sink(
         UploadFailed(
-            upload_id="a", error="Expired upload token", error_class="UploadSessionGoneError",
-            code="120010223", at=0,
+            upload_id="a",
+            error="Expired upload token",
+            error_class="UploadSessionGoneError",
+            code="120010223",
+            at=0,
         )
-    )  # fmt: skip
+    )
     bridge.sink(UploadDone(upload_id="b", video_id="XNABC", at=0))
     drained = bridge.drain()
     assert len(drained.events) == 4
@@ -47,9 +50,19 @@ def test_events_are_logged_with_youku_code_and_renewals() -> None:
     assert "https://v.youku.com/v_show/id_XNABC.html" in next(iter(bridge.log_lines("b")))
 
 
-def test_not_logged_in_is_noticed() -> None:
+def test_not_logged_in_is_noticed_by_the_failure_kind_not_the_class_name() -> None:
     bridge = EngineBridge()
-    bridge.sink(UploadFailed(upload_id="a", error="refused", error_class="NotLoggedInError"))
+    bridge.sink(UploadFailed(upload_id="a", error="no", error_class="NotLoggedInError"))
+    bridge.drain()
+    assert not bridge.not_logged_in  # the name alone decides nothing
+    bridge.sink(
+        UploadFailed(
+            upload_id="a",
+            error="refused",
+            error_class="TokenRevokedError",
+            failure=FailureKind.NEEDS_LOGIN,
+        )
+    )
     bridge.drain()
     assert bridge.not_logged_in
 

@@ -8,7 +8,7 @@ from tests.tui.fake_engine import FakeEngine, sample_snapshots
 from tests.tui.helpers import AppFactory, current_screen
 from youku_tui.config import Credentials
 from youku_tui.engine.events import UploadFailed
-from youku_tui.engine.states import UploadState
+from youku_tui.engine.states import FailureKind, UploadState
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.login import LoginResult, LoginScreen
 
@@ -23,7 +23,14 @@ async def test_blocked_engine_asks_once_and_a_refused_new_login_asks_again(
     async with app.run_test(size=(80, 24)) as pilot:
         dashboard = app.screen
         assert isinstance(dashboard, DashboardScreen)
-        engine.emit(UploadFailed(upload_id="u1", error="no", error_class="NotLoggedInError"))
+        engine.emit(
+            UploadFailed(
+                upload_id="u1",
+                error="no",
+                error_class="TokenRevokedError",
+                failure=FailureKind.NEEDS_LOGIN,
+            )
+        )
         engine.login_blocked = True
         app.tick()
         await pilot.pause()

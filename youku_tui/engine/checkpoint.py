@@ -26,7 +26,7 @@ import tomli_w
 
 from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.parts import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, PartPlan
-from youku_tui.engine.states import UploadState
+from youku_tui.engine.states import FailureKind, UploadState
 from youku_tui.errors import CheckpointError, FileChangedError, LocalFileError
 from youku_tui.fsutil import atomic_write
 from youku_tui.textsafe import safe_text
@@ -112,7 +112,8 @@ class Checkpoint:
     # For the user:
     last_error: str = ""
     last_error_code: str = ""
-    last_error_class: str = ""
+    last_error_class: str = ""  # the exception's class name, for a person reading the file
+    last_failure: FailureKind | None = None  # what the engine decides on (None: no failure)
 
     @property
     def path(self) -> Path:
@@ -125,6 +126,15 @@ class Checkpoint:
     @property
     def title(self) -> str:
         return str(self.metadata.get("title", ""))
+
+    def record_error(self, message: str, code: str, exc: BaseException) -> None:
+        self.last_error, self.last_error_code = message, code
+        self.last_error_class = type(exc).__name__
+        self.last_failure = FailureKind.of(exc)
+
+    def clear_error(self) -> None:
+        self.last_error = self.last_error_code = self.last_error_class = ""
+        self.last_failure = None
 
     def forget_session(self) -> None:
         """The Youku upload session is dead: the next run creates a new one."""
@@ -184,6 +194,7 @@ class Checkpoint:
                 "message": safe_text(self.last_error),
                 "code": self.last_error_code,
                 "class": self.last_error_class,
+                "kind": str(self.last_failure or ""),
             },
             "parts": [
                 {"number": p.number, "size": p.size, "etag": p.etag, "crc64": _hex(p.crc64)}
@@ -267,6 +278,7 @@ class Checkpoint:
             last_error=_str(error, "message", limit=4000),
             last_error_code=_str(error, "code"),
             last_error_class=_str(error, "class"),
+            last_failure=_failure_of(error),
         )
 
 
@@ -316,6 +328,16 @@ def _str(table: dict[str, Any], key: str, required: bool = False, limit: int = 1
     if len(value) > limit:
         raise ValueError(f"{key} is {len(value)} characters long (at most {limit})")
     return value
+
+
+def _failure_of(error: dict[str, Any]) -> FailureKind | None:
+    kind = _str(error, "kind")
+    if kind:
+        return FailureKind(kind)
+    # Written before the kind was stored: then the class name was all there was.
+    if _str(error, "class") == "NotLoggedInError":
+        return FailureKind.NEEDS_LOGIN
+    return FailureKind.OTHER if _str(error, "message", limit=4000) else None
 
 
 def _bool(table: dict[str, Any], key: str) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from youku_tui.engine.states import UploadState
+from youku_tui.engine.states import FailureKind, UploadState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,7 +28,7 @@ class EngineEvent:
         data = {"event": self.kind}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            data[f.name] = str(value) if isinstance(value, UploadState) else value
+            data[f.name] = str(value) if isinstance(value, StrEnum) else value
         return data
 
 
@@ -108,7 +109,8 @@ class UploadLog(EngineEvent):
 class UploadFailed(EngineEvent):
     kind: ClassVar[str] = "failed"
     error: str
-    error_class: str  # the exception class name, e.g. "NotLoggedInError"
+    error_class: str  # the exception's class name: for people and logs, never for decisions
+    failure: FailureKind = FailureKind.OTHER  # what views and the engine act on
     code: str = ""
     field: str = ""  # the metadata field the error concerns, when one does
 
@@ -167,6 +169,14 @@ EVENT_TYPES: dict[str, type[EngineEvent]] = {
 }
 
 
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "old": UploadState,
+    "new": UploadState,
+    "state": UploadState,
+    "failure": FailureKind,
+}
+
+
 def event_from_dict(data: dict[str, Any]) -> EngineEvent:
     """Inverse of :meth:`EngineEvent.to_dict` (for a consumer in another process)."""
     data = dict(data)
@@ -175,7 +185,8 @@ def event_from_dict(data: dict[str, Any]) -> EngineEvent:
     for f in dataclasses.fields(cls):
         if f.name in data:
             value = data[f.name]
-            kwargs[f.name] = UploadState(value) if f.name in {"old", "new", "state"} else value
+            enum = _ENUM_FIELDS.get(f.name)
+            kwargs[f.name] = value if enum is None else enum(value)
     return cls(**kwargs)
 
 

@@ -48,7 +48,7 @@ from youku_tui.engine.hashing import HashingStopped, combine_part_crcs, md5_file
 from youku_tui.engine.ids import short_id
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
 from youku_tui.engine.parts import PartPlan, plan_parts
-from youku_tui.engine.states import UploadState, transition
+from youku_tui.engine.states import FailureKind, UploadState, transition
 from youku_tui.engine.transfer import (
     OssTarget,
     SliceReader,
@@ -327,9 +327,7 @@ class UploadJob:
             field = exc.field or ""
         elif isinstance(exc, MetadataError) and exc.problems:
             field = exc.problems[0].field
-        self.cp.last_error = message
-        self.cp.last_error_code = code
-        self.cp.last_error_class = type(exc).__name__
+        self.cp.record_error(message, code, exc)
         log.warning("%s failed: %s", self.upload_id, message)
         self._settle(S.FAILED, message)
         self.ctx.emit(
@@ -337,6 +335,7 @@ class UploadJob:
                 upload_id=self.upload_id,
                 error=message,
                 error_class=type(exc).__name__,
+                failure=FailureKind.of(exc),
                 code=code,
                 field=field,
             )
@@ -344,7 +343,7 @@ class UploadJob:
 
     async def _run_phases(self) -> None:
         cp = self.cp
-        cp.last_error = cp.last_error_code = cp.last_error_class = ""
+        cp.clear_error()
         self.set_state(S.HASHING)
         await self._hash()
         self.set_state(S.CREATING)

@@ -53,7 +53,7 @@ from youku_tui.engine.oss_access import OssAccess, verifying
 from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.parts import plan_parts
 from youku_tui.engine.snapshot import UploadSnapshot as UploadSnapshot  # noqa: PLC0414 - re-exported
-from youku_tui.engine.states import ACTIVE_STATES, UploadState, transition
+from youku_tui.engine.states import ACTIVE_STATES, FailureKind, UploadState, transition
 from youku_tui.errors import (
     CheckpointError,
     FileChangedError,
@@ -261,8 +261,7 @@ class UploadEngine:
                     FileIdentity.of(checkpoint.path)
             except (FileChangedError, LocalFileError) as exc:
                 problems.append(CheckpointProblem(self._store.path_for(job.upload_id), str(exc)))
-                checkpoint.last_error = str(exc)
-                checkpoint.last_error_class = type(exc).__name__
+                checkpoint.record_error(str(exc), "", exc)
                 if checkpoint.state is not S.FAILED:
                     checkpoint.state = transition(checkpoint.state, S.FAILED)
                 self._save_quietly(job)
@@ -355,7 +354,7 @@ class UploadEngine:
         if job.cp.identity.differences(current):
             job.cp.identity, job.cp.md5 = current, ""
         job.start_over()
-        job.cp.last_error = job.cp.last_error_code = job.cp.last_error_class = ""
+        job.cp.clear_error()
         return True
 
     async def cancel(self, upload_id: str) -> None:
@@ -450,7 +449,7 @@ class UploadEngine:
             job = self._jobs[upload_id]
             if job.running:
                 continue
-            if job.state is S.FAILED and job.cp.last_error_class == "NotLoggedInError":
+            if job.state is S.FAILED and job.cp.last_failure is FailureKind.NEEDS_LOGIN:
                 self.retry(upload_id)
             elif job.state is S.PAUSED and job.waiting_for_login:
                 self.resume(upload_id)
@@ -571,7 +570,7 @@ class UploadEngine:
         self._report_progress(force=True)
         if job.state.is_terminal:
             job.close()  # releases the lock; the OSS session is no longer needed
-        if job.state is S.FAILED and job.cp.last_error_class == "NotLoggedInError":
+        if job.state is S.FAILED and job.cp.last_failure is FailureKind.NEEDS_LOGIN:
             self._emit(
                 UploadLog(
                     level="error",

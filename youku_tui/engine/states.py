@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from youku_tui.errors import NotLoggedInError
+
 
 class UploadState(StrEnum):
     QUEUED = "queued"
@@ -58,6 +60,22 @@ ALLOWED: dict[UploadState, frozenset[UploadState]] = {
     # out of CANCELLED, and only on the user's word.
     _S.CANCELLED: frozenset({_S.QUEUED}),
 }
+
+
+class FailureKind(StrEnum):
+    """Why an upload failed, as far as what happens next goes.
+
+    Decided from the exception's type where the failure is caught, then carried as a value
+    (in the checkpoint, in ``UploadFailed``, over the service's socket): nothing compares
+    class names, so renaming or refining an error class cannot silently change the handling.
+    """
+
+    NEEDS_LOGIN = "needs_login"  # Youku refused the login: a new login retries the upload
+    OTHER = "other"  # anything else: the user retries or removes it
+
+    @classmethod
+    def of(cls, exc: BaseException) -> FailureKind:
+        return cls.NEEDS_LOGIN if isinstance(exc, NotLoggedInError) else cls.OTHER
 
 
 class IllegalTransition(ValueError):

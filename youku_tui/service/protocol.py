@@ -18,7 +18,7 @@ from youku_tui.engine.states import UploadState
 from youku_tui.errors import YoukuTuiError
 from youku_tui.service.control import OwnerInfo
 
-VERSION = 1
+VERSION = 2  # 2: `failed` events carry `failure`; see docs/protocol.md
 MAX_LINE = 1024 * 1024  # a longer line is a broken peer: the connection is closed
 
 # Requests a client may send; "args" holds their keyword arguments.

@@ -39,7 +39,7 @@ from youku_tui.config import (
     update_config,
 )
 from youku_tui.engine.events import EngineEvent, LimitsChanged, UploadDone, UploadFailed
-from youku_tui.engine.states import UploadState
+from youku_tui.engine.states import FailureKind, UploadState
 from youku_tui.errors import ConfigError, YoukuTuiError
 from youku_tui.media import MediaProbe
 from youku_tui.metadata import VideoMetadata
@@ -394,7 +394,7 @@ class YoukuApp(App[str]):
                     bandwidth=event.bandwidth,
                 )
             elif isinstance(event, UploadFailed):
-                if event.error_class == "NotLoggedInError":
+                if event.failure is FailureKind.NEEDS_LOGIN:
                     login_lost = True
                 else:
                     failed.append(event)

@@ -27,6 +27,7 @@ from youku_tui.engine.events import (
     UploadLog,
     watch_url,
 )
+from youku_tui.engine.states import FailureKind
 
 LOG_LINES_PER_UPLOAD = 200
 
@@ -106,7 +107,7 @@ class EngineBridge:
             self.speeds.pop(event.upload_id, None)
         if isinstance(event, UploadDone):
             self.video_ids[event.upload_id] = event.video_id
-        if isinstance(event, UploadFailed) and event.error_class == "NotLoggedInError":
+        if isinstance(event, UploadFailed) and event.failure is FailureKind.NEEDS_LOGIN:
             self.not_logged_in = True
         line = describe_event(event)
         if line is None or not event.upload_id:
