@@ -32,7 +32,6 @@ import tomlkit.container
 import tomlkit.items
 
 from youku_tui import paths
-from youku_tui.engine.parts import DEFAULT_CONNECTIONS
 from youku_tui.errors import ConfigError
 from youku_tui.fsutil import atomic_write
 from youku_tui.metadata import CopyrightType, PublicType
@@ -44,6 +43,9 @@ ENV_CLIENT_ID = "YOUKU_CLIENT_ID"
 ENV_ACCESS_TOKEN = "YOUKU_ACCESS_TOKEN"
 ENV_REFRESH_TOKEN = "YOUKU_REFRESH_TOKEN"
 ENV_CA_BUNDLE = "YOUKU_CA_BUNDLE"
+# The engine's default ceiling of parts in flight: a setting's default lives with the setting
+# (the core), and the engine's part planner reads it from here.
+DEFAULT_CONNECTIONS = 256
 
 
 @dataclass(frozen=True, slots=True)

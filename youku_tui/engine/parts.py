@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from youku_tui.config import DEFAULT_CONNECTIONS
+
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
@@ -23,7 +25,6 @@ DEFAULT_PART_SIZE = 10 * MIB  # the largest chosen size unless 10,000 parts need
 MIN_AUTO_PART_SIZE = 256 * KIB  # a part costs a round trip: smaller ones waste the path
 PARTS_PER_CONNECTION = 4  # so the file's last parts do not leave most connections idle
 AUTO_GRAIN = 64 * KIB  # chosen sizes are whole multiples of this
-DEFAULT_CONNECTIONS = 256  # the engine's default ceiling of parts in flight (see config)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,6 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from youku_tui.api.codes import DESCRIPTIONS
 from youku_tui.config import Credentials
 from youku_tui.metadata import (
     TAG_MAX_LEN,
@@ -49,6 +48,7 @@ from youku_tui.metadata import (
 )
 from youku_tui.sandbox.modes import PLAIN, Modes
 from youku_tui.sandbox.store import AccessToken, Store, StsGrant, UploadSession
+from youku_tui.youku_codes import DESCRIPTIONS
 
 log = logging.getLogger(__name__)
 
