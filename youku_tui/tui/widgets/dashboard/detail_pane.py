@@ -22,7 +22,9 @@ def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str =
         f"state: [b]{snap.state}[/b]  size: {format_size(snap.size)}  "
         f"parts: {snap.parts_done}/{snap.parts_total}  retries: {snap.retries}",
     ]
-    if snap.state is not UploadState.DONE and (snap.bytes_done or snap.bytes_in_flight):
+    if snap.state is UploadState.CANCELLED:
+        lines.append("cancelled: its progress was thrown away; [b]r[/b] starts it over")
+    elif snap.state is not UploadState.DONE and (snap.bytes_done or snap.bytes_in_flight):
         # The same figure as the row's percentage: what OSS confirmed, never what was sent.
         sent = f" (+{format_size(snap.bytes_in_flight)} in flight)" if snap.bytes_in_flight else ""
         lines.append(

@@ -32,6 +32,8 @@ class UploadRow:
 
     @property
     def percent(self) -> str:
+        if self.state is UploadState.CANCELLED:
+            return "-"  # its progress was thrown away: no figure to keep showing
         return f"{self.fraction * 100:5.1f}%"
 
 
@@ -40,11 +42,14 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
     done_bytes = snap.hashed if hashing else snap.bytes_done
     if snap.state is UploadState.DONE:
         done_bytes = snap.size
+    elif snap.state is UploadState.CANCELLED:
+        done_bytes = 0  # aborted on OSS: a retry starts over, so the bar shows nothing kept
     fraction = done_bytes / snap.size if snap.size > 0 else 0.0
     in_flight = 0.0
     if snap.state in (UploadState.UPLOADING, UploadState.COMMITTING) and snap.size > 0:
         in_flight = snap.bytes_in_flight / snap.size
     active = snap.state.is_active
+    keeps = snap.state is not UploadState.CANCELLED  # a cancel throws the parts away
     eta = (snap.size - done_bytes) / speed if active and speed > 0 else None
     error = ""
     if snap.last_error and snap.state is not UploadState.DONE:
@@ -64,7 +69,7 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
         in_flight=in_flight,
         speed=format_speed(speed) if active else "-",
         eta=human_duration(eta),
-        parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total else "-",
+        parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total and keeps else "-",
         retries=snap.retries,
         error=error,
         note=WAITING_FOR_CAP if waiting else "",
