@@ -88,6 +88,7 @@ class FakeEngine:
         self.added: list[tuple[Path, VideoMetadata]] = []
         self.sinks: list[EventSink] = []
         self.login_blocked = False
+        self.connected = True  # a client that lost its service: False
         self.limits = EngineSettings()
         self.owner = OwnerInfo(
             pid=4242, in_service=in_service, sandbox=False, state_dir="/nonexistent/uploads"

@@ -58,6 +58,13 @@ class UploadControl(Protocol):
         """True while queued uploads wait for a new login."""
         ...
 
+    @property
+    def connected(self) -> bool:
+        """False once a client lost its service (it died or was stopped): the snapshots are
+        then the last ones it sent and commands fail. An in-process host is always connected.
+        """
+        ...
+
     def subscribe(self, sink: EventSink) -> None:
         """Deliver every later engine event to ``sink`` on this loop's thread."""
         ...

@@ -137,6 +137,10 @@ class EngineHost:
     def login_blocked(self) -> bool:
         return self._engine.login_blocked
 
+    @property
+    def connected(self) -> bool:
+        return True  # the engine is in this process
+
     def subscribe(self, sink: EventSink) -> None:
         self._subscribers.append(sink)
 

@@ -38,7 +38,13 @@ from youku_tui.config import (
     check_api_base,
     update_config,
 )
-from youku_tui.engine.events import EngineEvent, LimitsChanged, UploadDone, UploadFailed
+from youku_tui.engine.events import (
+    EngineEvent,
+    LimitsChanged,
+    UploadDone,
+    UploadFailed,
+    UploadLog,
+)
 from youku_tui.engine.states import FailureKind, UploadState
 from youku_tui.errors import ConfigError, YoukuTuiError
 from youku_tui.media import MediaProbe
@@ -348,6 +354,8 @@ class YoukuApp(App[str]):
         """Drain what the engine reported; notify; repaint the dashboard if it shows."""
         if not self.is_running:
             return  # shutting down: the screens' widgets are being taken away
+        if not self.control.connected and self.bridge.speeds:
+            self.bridge.speeds.clear()  # the service is gone: nothing moves any more
         drained = self.bridge.drain()
         if drained.events:
             self.handle_engine_events(drained.events)
@@ -400,6 +408,9 @@ class YoukuApp(App[str]):
                     failed.append(event)
             elif isinstance(event, UploadDone):
                 done.append(event)
+            elif isinstance(event, UploadLog) and event.level == "error" and not event.upload_id:
+                # About no upload: the service was lost, or a command could not reach it.
+                self.notify(event.message, severity="error", timeout=10)
         # One toast per batch, not per upload: 50 uploads finishing must not bury the screen.
         if len(failed) == 1:
             code = f" (Youku {failed[0].code})" if failed[0].code else ""
@@ -483,9 +494,15 @@ class YoukuApp(App[str]):
         out); an engine in this process pauses them, which is asked first."""
         running = self.uploads_running()
         owner = self.control.owner
-        if owner.in_service:
+        flag = " --sandbox" if owner.sandbox else ""
+        if not self.control.connected:
+            self.quit_note = (
+                f"the youku-tui service (pid {owner.pid}) is gone; its uploads are saved "
+                f"and `youku-tui{flag}` starts it again, which resumes them."
+            )
+            self.exit()
+        elif owner.in_service:
             if running:
-                flag = " --sandbox" if owner.sandbox else ""
                 self.quit_note = (
                     f"{running} upload(s) go on in the youku-tui service (pid {owner.pid}). "
                     f"`youku-tui{flag}` shows them again; `youku-tui service stop{flag}` "

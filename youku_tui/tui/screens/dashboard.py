@@ -206,6 +206,7 @@ class DashboardScreen(Screen[None]):
             bandwidth=settings.bandwidth,
             filter_label=FILTERS[self.filter_index][0],
             login_needed=self.youku.control.login_blocked or self.youku.bridge.not_logged_in,
+            service_lost=not self.youku.control.connected,
         )
 
     def show_detail(self, snapshots: list[UploadSnapshot] | None = None) -> None:

@@ -28,6 +28,7 @@ class Totals:
     bandwidth: int
     filter_label: str
     login_needed: bool = False
+    service_lost: bool = False  # a view whose service died: what it shows is frozen
 
     def text(self, width: int = 0) -> str:
         """Two lines; with a ``width``, the longest wording of each that fits it."""
@@ -67,6 +68,12 @@ class Totals:
         ]
 
     def _second_lines(self) -> list[str]:
+        if self.service_lost:
+            return [
+                "[$error]Lost the youku-tui service; uploads saved: quit, run youku-tui again[/]",
+                "[$error]Lost the service (uploads saved): quit, run youku-tui[/]",
+                "[$error]Lost the service: quit, restart[/]",
+            ]
         if self.login_needed:
             # Stays until a new login, unlike a toast: the uploads wait for it.
             return [
