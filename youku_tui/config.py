@@ -99,6 +99,9 @@ class ServiceSettings:
 
     auto_start: bool = True  # `youku-tui` and `upload --detach` start it when none runs
     idle_exit: float = 600.0  # seconds with nothing queued and no client before it exits; 0 never
+    # The same for a service youku-tui started by itself (auto_start, `upload --detach`): it
+    # was started for that work, so it goes soon after the work is done and no view is left.
+    auto_idle_exit: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

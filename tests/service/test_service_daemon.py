@@ -30,7 +30,7 @@ from youku_tui.engine.states import UploadState
 from youku_tui.errors import OwnerBusyError
 from youku_tui.service import protocol
 from youku_tui.service.connect import open_control
-from youku_tui.service.daemon import probe
+from youku_tui.service.daemon import probe, start_service, stop_service
 from youku_tui.service.remote import RemoteControl
 from youku_tui.service.server import ClientConnection, peer_allowed
 
@@ -317,6 +317,31 @@ async def test_an_idle_service_exits_by_itself(sandbox: Any, start_service: Any)
     await until(lambda: service.poll() is not None, within=15)
     assert service.returncode == 0
     assert not paths.service_socket().exists()
+
+
+async def test_a_service_started_for_a_view_goes_soon_after_one_started_by_hand_stays() -> None:
+    write_config("[service]\nauto_idle_exit = 1\n")  # idle_exit stays 600
+    socket_path, log_path = paths.service_socket(True), paths.service_log(True)
+    try:
+        pid, started = await asyncio.to_thread(start_service, True)  # `service start`
+        assert started
+        async with open_control(True, mode="attach-or-start") as control:
+            assert control.owner.pid == pid  # attached, not started again
+        await asyncio.sleep(2.5)  # idle with no client, well past auto_idle_exit
+        assert probe(socket_path) is not None
+        assert "exits after 600 s idle" in log_path.read_text()
+        await asyncio.to_thread(stop_service, True)
+
+        async with open_control(True, mode="attach-or-start") as control:  # as `youku-tui`
+            started_pid = control.owner.pid
+            await asyncio.sleep(1.5)
+            assert probe(socket_path) is not None  # a view attached keeps it
+        await until(lambda: not socket_path.exists(), within=15)
+        assert started_pid != pid
+        log = log_path.read_text()
+        assert "exits after 1 s idle" in log and "idle for 1 s with no client: exiting" in log
+    finally:
+        await asyncio.to_thread(stop_service, True)
 
 
 async def test_the_sandbox_service_runs_apart(start_service: Any, tmp_path: Path) -> None:

@@ -38,6 +38,14 @@ def add_service_parser(sub: Any) -> None:
         )
         if name == "status":
             action.add_argument("--json", action="store_true", help="one JSON object")
+        if name == "run":
+            action.add_argument(
+                "--idle-exit",
+                type=float,
+                metavar="SECONDS",
+                help="exit after this long with nothing queued and no client attached "
+                "(default: [service] idle_exit; 0 never)",
+            )
         action.set_defaults(handler=run_service_command)
 
 
@@ -63,7 +71,10 @@ def run_service_command(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from youku_tui.service.daemon import run_service
 
-    return run_service(args.sandbox)
+    if args.idle_exit is not None and args.idle_exit < 0:
+        print("youku-tui: --idle-exit must be 0 (never) or more seconds", file=sys.stderr)
+        return EXIT_USAGE
+    return run_service(args.sandbox, args.idle_exit)
 
 
 def _start(args: argparse.Namespace) -> int:

@@ -10,7 +10,8 @@ Modes (what to do when no service answers on the socket):
   the folder's owner lock). ``youku-tui upload`` without ``--detach`` uses it, so scripts
   keep working without a service.
 - ``"attach-or-start"``: start the per-user service, then attach to it (``upload --detach``,
-  the TUI with ``[service] auto_start = true``).
+  the TUI with ``[service] auto_start = true``). A service started so exits after
+  ``[service] auto_idle_exit`` seconds with nothing queued and no view attached.
 - ``"local-only"``: never attach; the engine in this process (``youku-tui --no-service``).
 
 Leaving the block detaches; for a local host it also pauses what runs (checkpoints saved).
@@ -57,9 +58,12 @@ async def open_control(
         socket_path = paths.service_socket(sandbox)
         remote = await RemoteControl.connect(socket_path, client=role)
         if remote is None and mode == "attach-or-start":
+            from youku_tui.config import load_config
             from youku_tui.service.daemon import start_service
 
-            await asyncio.to_thread(start_service, sandbox)
+            # Started for this view's work: it goes soon after that is done and no view is left.
+            idle_exit = (config or load_config()).service.auto_idle_exit
+            await asyncio.to_thread(start_service, sandbox, idle_exit=idle_exit)
             remote = await RemoteControl.connect(socket_path, client=role)
             if remote is None:
                 raise ServiceError(f"the service started but does not answer at {socket_path}")

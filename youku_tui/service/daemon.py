@@ -3,8 +3,9 @@
 ``run_service`` owns the state folder (an :class:`EngineHost` holding its lock), resumes every
 unfinished upload from its checkpoints (so a SIGKILL or a reboot loses nothing), serves the
 socket, logs, runs the hooks, and exits on ``stop``, SIGTERM / SIGINT, or after ``[service]
-idle_exit`` seconds with nothing queued and no client attached. Exiting pauses what runs and
-saves every checkpoint.
+idle_exit`` seconds with nothing queued and no client attached (``auto_idle_exit`` for a
+service that a view started by itself, ``service run --idle-exit``). Exiting pauses what runs
+and saves every checkpoint.
 """
 
 from __future__ import annotations
@@ -70,9 +71,11 @@ def probe(socket_path: Path, timeout: float = 2.0) -> dict[str, Any] | None:
 # --- run ------------------------------------------------------------------------------------
 
 
-async def serve(sandbox: bool, config: Config | None = None) -> int:
-    """Run the service until it is asked to stop; the exit status."""
+async def serve(sandbox: bool, config: Config | None = None, idle_exit: float | None = None) -> int:
+    """Run the service until it is asked to stop; the exit status. ``idle_exit`` replaces
+    ``[service] idle_exit`` (seconds idle with no client before exiting; 0 never)."""
     config = config or load_config()
+    idle_limit = config.service.idle_exit if idle_exit is None else idle_exit
     socket_path = paths.service_socket(sandbox)
     stop = asyncio.Event()
     async with open_runtime(sandbox, config) as rt:
@@ -91,16 +94,17 @@ async def serve(sandbox: bool, config: Config | None = None) -> int:
                 # A lost terminal must not end the uploads (`service run` in a shell).
                 loop.add_signal_handler(signal.SIGHUP, lambda: log.info("SIGHUP ignored"))
                 log.info(
-                    "service started: pid %d, %s, socket %s, state %s",
+                    "service started: pid %d, %s, socket %s, state %s, %s",
                     os.getpid(),
                     "sandbox" if sandbox else "production",
                     socket_path,
                     rt.checkpoint_dir,
+                    f"exits after {idle_limit:g} s idle" if idle_limit > 0 else "never idles out",
                 )
                 problems = await host.resume_unfinished(start=True)
                 for problem in problems:
                     log.warning("%s", problem.message)
-                idle = asyncio.create_task(_idle_watch(host, server, config, stop))
+                idle = asyncio.create_task(_idle_watch(host, server, idle_limit, stop))
                 await stop.wait()
                 idle.cancel()
                 running = sum(1 for s in host.snapshots() if s.state in ACTIVE_STATES)
@@ -121,9 +125,8 @@ def _lookup(host: EngineHost, upload_id: str) -> Any:
 
 
 async def _idle_watch(
-    host: EngineHost, server: ServiceServer, config: Config, stop: asyncio.Event
+    host: EngineHost, server: ServiceServer, limit: float, stop: asyncio.Event
 ) -> None:
-    limit = config.service.idle_exit
     if limit <= 0:
         return
     idle_since: float | None = None
@@ -138,25 +141,29 @@ async def _idle_watch(
         now = time.monotonic()
         idle_since = idle_since if idle_since is not None else now
         if now - idle_since >= limit:
-            log.info("idle for %.0f s: exiting ([service] idle_exit)", limit)
+            log.info("idle for %g s with no client: exiting", limit)
             stop.set()
             return
 
 
-def run_service(sandbox: bool) -> int:
+def run_service(sandbox: bool, idle_exit: float | None = None) -> int:
     """``youku-tui service run``: the foreground service (systemd, tests)."""
     setup_service_log(paths.service_log(sandbox))
-    return asyncio.run(serve(sandbox))
+    return asyncio.run(serve(sandbox, idle_exit=idle_exit))
 
 
 # --- start / stop -----------------------------------------------------------------------------
 
 
-def start_service(sandbox: bool, *, timeout: float = START_TIMEOUT) -> tuple[int, bool]:
+def start_service(
+    sandbox: bool, *, timeout: float = START_TIMEOUT, idle_exit: float | None = None
+) -> tuple[int, bool]:
     """Start the service detached from this terminal; (its pid, whether it was started now).
 
     Its own session, standard streams to its log, working folder ``/``; returns once its
     socket answers. Raises :class:`ServiceError` with the log's last lines when it does not.
+    ``idle_exit`` replaces ``[service] idle_exit`` in the service started (views that start
+    one by themselves pass ``auto_idle_exit``).
     """
     socket_path = paths.service_socket(sandbox)
     hello = probe(socket_path)
@@ -168,6 +175,8 @@ def start_service(sandbox: bool, *, timeout: float = START_TIMEOUT) -> tuple[int
     command = [sys.executable, "-m", "youku_tui", "service", "run"]
     if sandbox:
         command.append("--sandbox")
+    if idle_exit is not None:
+        command += ["--idle-exit", f"{idle_exit:g}"]
     try:
         proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
             command,
