@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,7 +18,8 @@ import pytest
 
 from tests.service.service_helpers import service_env
 from youku_tui import paths
-from youku_tui.service.daemon import probe
+from youku_tui.errors import ServiceError
+from youku_tui.service.daemon import probe, stop_service
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +28,11 @@ def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="yt-run-", dir="/tmp"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
     yield folder
+    # A service the test had a view start (attach-or-start, `upload --detach`) would outlive
+    # it, with its socket gone, for [service] idle_exit: stop it while its socket answers.
+    for sandbox_mode in (False, True):
+        with contextlib.suppress(ServiceError):
+            stop_service(sandbox_mode, timeout=20)
     shutil.rmtree(folder, ignore_errors=True)
 
 
