@@ -2,8 +2,10 @@
 
 Every error a user can meet derives from :class:`YoukuTuiError` and carries a message that is
 safe to show on screen (it never holds a token or an STS secret). API errors are classified by
-Youku's numeric code, never by their text, into the classes of the contract
-(``shared/youku-open-api.md``, "Errors"), so callers decide what to do with ``except``.
+Youku's numeric code, never by their text, into the classes below (the table is
+``api/codes.py``; it follows the "Errors" section of the Youku open API contract,
+``youku-open-api.md``, which is kept outside this repository), so callers decide what to do
+with ``except``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Video metadata: the ``uploads/create`` fields, their rules, and batch title templates.
 
-The rules are the contract's field table (``shared/youku-open-api.md``) and are checked before
-any network call; each broken rule is reported as a :class:`FieldProblem` naming the field.
+The rules are the field table of the Youku open API contract (``youku-open-api.md``, kept
+outside this repository; the sandbox enforces the same ones in ``sandbox/youku_api.py``). They
+are checked before any network call; each broken rule is reported as a :class:`FieldProblem`
+naming the field.
 """
 
 from __future__ import annotations

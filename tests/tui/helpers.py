@@ -16,6 +16,7 @@ from youku_tui.config import Config, MetadataDefaults, TuiSettings
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
+from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 
 # Snapshots show the folder path, so it must not depend on pytest's tmp_path.
 FIXTURE_ROOT = Path("/tmp/youku-tui-test-fixture")
@@ -58,6 +59,16 @@ async def painted_dashboard(pilot: Pilot[Any]) -> DashboardScreen:
     screen.paint()
     await pilot.pause()
     return screen
+
+
+async def select_row(pilot: Pilot[Any], screen: DashboardScreen, upload_id: str) -> None:
+    """Move the dashboard's cursor to ``upload_id``'s row with the arrow keys, as a user does."""
+    upload_list = screen.query_one(UploadList)
+    steps = [row.upload_id for row in upload_list.rows].index(upload_id) - upload_list.cursor
+    if steps:
+        await pilot.press(*["down" if steps > 0 else "up"] * abs(steps))
+    await pilot.pause()
+    assert upload_list.rows[upload_list.cursor].upload_id == upload_id
 
 
 def current_screen(app: App[Any]) -> Screen[Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.tui.fake_engine import FakeEngine, sample_snapshots
-from tests.tui.helpers import AppFactory, painted_dashboard
+from tests.tui.helpers import AppFactory, painted_dashboard, select_row
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
@@ -37,11 +37,11 @@ async def test_a_cancelled_upload_can_be_retried(make_app: AppFactory) -> None:
     app = make_app(engine=engine)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await painted_dashboard(pilot)
-        screen.query_one(UploadList).select_upload("u5")
+        await select_row(pilot, screen, "u5")
         await pilot.press("r")
         await pilot.pause()
         assert ("retry", "u5") in engine.calls
-        screen.query_one(UploadList).select_upload("u3")  # done: nothing to retry
+        await select_row(pilot, screen, "u3")  # done: nothing to retry
         await pilot.press("r")
         await pilot.pause()
         assert ("retry", "u3") not in engine.calls

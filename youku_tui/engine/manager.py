@@ -149,8 +149,6 @@ class UploadEngine:
         self._ticker: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
         self._closed = False
-        # Set when an upload met "not logged in": queued uploads then wait instead of failing
-        # one after another; resume/retry (after a new login) lifts it.
         client.add_tokens_listener(self._on_tokens)
 
     @property

@@ -193,12 +193,6 @@ class UploadList(CursorLines):
         if self.cursor != before:
             self.post_message(self.Selected(self.rows[self.cursor].upload_id))
 
-    def select_upload(self, upload_id: str) -> None:
-        for index, row in enumerate(self.rows):
-            if row.upload_id == upload_id:
-                self.move_cursor(index)
-                return
-
     def on_click(self, event: object) -> None:
         offset = getattr(event, "y", None)
         if isinstance(offset, int):
