@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.polling import until
 from youku_tui.api.client import YoukuClient
 from youku_tui.api.retry import RetryPolicy
 from youku_tui.config import EngineSettings
@@ -91,7 +92,12 @@ def harness(tmp_path: Path) -> Any:
     return make
 
 
-async def wait_for_parts(engine: UploadEngine, upload_id: str, count: int) -> None:
+async def wait_for_parts(
+    engine: UploadEngine, upload_id: str, count: int, within: float = 30.0
+) -> None:
     """Poll until ``count`` parts are stored (the engine has no event per part, by design)."""
-    while engine.snapshot(upload_id).parts_done < count:  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
+    await until(
+        lambda: engine.snapshot(upload_id).parts_done >= count,
+        f"{count} parts of {upload_id} stored",
+        within=within,
+    )

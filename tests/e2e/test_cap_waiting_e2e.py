@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.e2e_helpers import MIB, make_video
+from tests.polling import until
 from youku_tui.engine.states import UploadState
 from youku_tui.metadata import VideoMetadata
 
@@ -22,16 +23,15 @@ async def test_uploads_waiting_for_the_cap_say_so(
     async with h as engine:
         ids = [engine.add(path, META) for path in paths]
 
-        async def first_sends_and_the_others_wait() -> None:
-            while True:
-                snaps = [engine.snapshot(i) for i in ids]
-                if all(s.state is UploadState.UPLOADING for s in snaps) and [
-                    s.waiting_for_bandwidth for s in snaps
-                ] == [False, True, True]:
-                    return
-                await asyncio.sleep(0.05)
+        def first_sends_and_the_others_wait() -> bool:
+            snaps = [engine.snapshot(i) for i in ids]
+            return all(s.state is UploadState.UPLOADING for s in snaps) and [
+                s.waiting_for_bandwidth for s in snaps
+            ] == [False, True, True]
 
-        await asyncio.wait_for(first_sends_and_the_others_wait(), 30)
+        await until(
+            first_sends_and_the_others_wait, "the first to send, the others to wait", within=30
+        )
         engine.set_limits(bandwidth=0)  # no cap: nobody waits any more
         await asyncio.wait_for(engine.wait_idle(), 60)
         snaps = [engine.snapshot(i) for i in ids]

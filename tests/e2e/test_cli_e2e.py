@@ -3,48 +3,19 @@
 from __future__ import annotations
 
 import collections
-import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.cli_helpers import (
+    checkpoints,
+    json_lines,
+    run_cli,
+    start_slow_upload,
+    wait_for_stored_parts,
+)
 from tests.e2e.e2e_helpers import MIB, make_video
 from youku_tui import paths
-from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore
-from youku_tui.errors import CheckpointError
-
-
-def cli(sandbox: Any, *args: str) -> list[str]:
-    return [sys.executable, "-m", "youku_tui", *args]
-
-
-def cli_env(sandbox: Any) -> dict[str, str]:
-    return {**os.environ, **sandbox.env()}
-
-
-def run_cli(sandbox: Any, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cli(sandbox, *args),
-        env=cli_env(sandbox),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def checkpoints() -> list[Checkpoint]:
-    loaded, problems = CheckpointStore(paths.uploads_dir()).load_all()
-    assert problems == []
-    return loaded
 
 
 def test_upload_json_batch_commits_every_file(sandbox: Any, tmp_path: Path) -> None:
@@ -98,49 +69,13 @@ def test_bad_metadata_fails_before_any_request(sandbox: Any, tmp_path: Path) -> 
     assert sum(sandbox.stats().values()) == 0
 
 
-def _start_slow_upload(sandbox: Any, path: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cli(
-            sandbox,
-            "upload",
-            str(path),
-            "--tags",
-            "test,kill",
-            "--part-size",
-            "256K",
-            "--parts",
-            "2",
-            "--json",
-            *extra,
-        ),
-        env=cli_env(sandbox),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for_stored_parts(count: int, process: subprocess.Popen[str]) -> Checkpoint:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            found = checkpoints()
-        except CheckpointError:
-            found = []
-        if found and len(found[0].parts) >= count:
-            return found[0]
-        time.sleep(0.05)
-    raise AssertionError("the upload never got going")
-
-
 def test_sigkill_halfway_then_resume_resends_at_most_in_flight_plus_one(
     make_sandbox: Any, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
     path, md5 = make_video(tmp_path / "v", "kill.mp4", 24 * MIB)  # 96 parts
-    process = _start_slow_upload(sandbox, path)
-    checkpoint = _wait_for_stored_parts(30, process)
+    process = start_slow_upload(sandbox, path)
+    checkpoint = wait_for_stored_parts(30, process)
     process.send_signal(signal.SIGKILL)
     process.communicate()
     upload_id = checkpoint.multipart_upload_id
@@ -166,8 +101,8 @@ def test_sigterm_pauses_with_checkpoint_and_resume_finishes(
     # finds the upload running; resume runs with no fault.
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:256KB")
     path, md5 = make_video(tmp_path / "v", "term.mp4", 8 * MIB)
-    process = _start_slow_upload(sandbox, path)
-    _wait_for_stored_parts(4, process)
+    process = start_slow_upload(sandbox, path)
+    wait_for_stored_parts(4, process)
     running = json_lines(run_cli(sandbox, "list", "--json").stdout)
     assert [(r["in_use"], r["path"]) for r in running] == [(True, str(path))]
     process.send_signal(signal.SIGTERM)
@@ -189,8 +124,8 @@ def test_sigterm_pauses_with_checkpoint_and_resume_finishes(
 def test_file_modified_after_its_checkpoint_is_refused(make_sandbox: Any, tmp_path: Path) -> None:
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
     path, _ = make_video(tmp_path / "v", "changed.mp4", 8 * MIB)
-    process = _start_slow_upload(sandbox, path)
-    _wait_for_stored_parts(2, process)
+    process = start_slow_upload(sandbox, path)
+    wait_for_stored_parts(2, process)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=10)
     assert process.returncode == 130
@@ -247,8 +182,8 @@ def test_cancel_aborts_the_multipart_upload_and_forgets_the_upload(
 ) -> None:
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
     path, _ = make_video(tmp_path / "v", "cancel.mp4", 8 * MIB)
-    process = _start_slow_upload(sandbox, path)
-    _wait_for_stored_parts(2, process)
+    process = start_slow_upload(sandbox, path)
+    wait_for_stored_parts(2, process)
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=10)
     [paused] = checkpoints()
@@ -278,8 +213,8 @@ def test_a_failed_upload_stays_failed_across_resume_until_retried_by_prefix(
 
     sandbox.set_faults("oss.upload_part=bandwidth:1MB")
     paused_path, paused_md5 = make_video(tmp_path / "v", "paused.mp4", 4 * MIB)
-    process = _start_slow_upload(sandbox, paused_path)
-    _wait_for_stored_parts_of("paused.mp4", 2, process)
+    process = start_slow_upload(sandbox, paused_path)
+    wait_for_stored_parts(2, process, name="paused.mp4")
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=10)
     assert process.returncode == 143
@@ -307,17 +242,3 @@ def test_a_failed_upload_stays_failed_across_resume_until_retried_by_prefix(
         "refused.mp4": "done",
         "paused.mp4": "done",
     }
-
-
-def _wait_for_stored_parts_of(name: str, count: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            found = [c for c in checkpoints() if c.path.name == name]
-        except CheckpointError:
-            found = []
-        if found and len(found[0].parts) >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the upload never got going")

@@ -16,16 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.e2e_helpers import MIB, make_video
-from tests.e2e.test_cli_e2e import (
-    _start_slow_upload,
-    _wait_for_stored_parts,
+from tests.e2e.cli_helpers import (
     checkpoints,
     cli,
     cli_env,
     json_lines,
     run_cli,
+    start_slow_upload,
+    wait_for_stored_parts,
 )
+from tests.e2e.e2e_helpers import MIB, make_video
 from youku_tui.textwidth import cells
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -72,8 +72,8 @@ def test_status_list_remove_and_clear_by_prefix(make_sandbox: Any, tmp_path: Pat
 def test_remove_refuses_an_unfinished_upload(make_sandbox: Any, tmp_path: Path) -> None:
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
     path, _ = make_video(tmp_path / "v", "busy.mp4", 4 * MIB)
-    process = _start_slow_upload(sandbox, path)
-    paused = _wait_for_stored_parts(2, process)
+    process = start_slow_upload(sandbox, path)
+    paused = wait_for_stored_parts(2, process)
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=10)
     result = run_cli(sandbox, "remove", paused.upload_id)
@@ -157,7 +157,7 @@ def test_ctrl_c_pauses_with_checkpoints_and_a_second_one_prints_no_traceback(
         stderr=subprocess.PIPE,
         text=True,
     )
-    _wait_for_stored_parts(3, process)
+    wait_for_stored_parts(3, process)
     # A second would-be owner of the folder gets one line naming the owner, writes nothing.
     busy = run_cli(sandbox, "resume")
     assert busy.returncode == 2

@@ -168,7 +168,7 @@ async def test_pause_is_quick_and_resume_continues(
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        await asyncio.wait_for(wait_for_parts(engine, upload_id, 4), 20)
+        await wait_for_parts(engine, upload_id, 4, within=20)
         engine.pause(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 10)
         paused = engine.snapshot(upload_id)
@@ -192,7 +192,7 @@ async def test_cancel_aborts_the_multipart_upload_and_a_retry_starts_over(
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        await asyncio.wait_for(wait_for_parts(engine, upload_id, 2), 20)
+        await wait_for_parts(engine, upload_id, 2, within=20)
         await asyncio.wait_for(engine.cancel(upload_id), 10)
         assert engine.snapshot(upload_id).state is UploadState.CANCELLED
         assert sandbox.stats()["oss.abort"] == 1
@@ -244,7 +244,7 @@ async def test_resume_checks_parts_against_listparts_without_hashing_again(
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        await asyncio.wait_for(wait_for_parts(engine, upload_id, 6), 20)
+        await wait_for_parts(engine, upload_id, 6, within=20)
         engine.pause(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 5)
     store = CheckpointStore(h.checkpoint_dir, OwnerLock.acquire(h.checkpoint_dir))

@@ -97,7 +97,7 @@ async def _full_disk_mid_upload(disk: FullDisk, make_sandbox: Any, harness: Any)
         first.checkpoint_dir = disk.folder / "uploads"
         async with first as engine:
             upload_id = engine.add(path, META)
-            await asyncio.wait_for(wait_for_parts(engine, upload_id, 3), 30)
+            await wait_for_parts(engine, upload_id, 3, within=30)
             disk.fill()
             # More than a page (4 KiB) of lines: the log file's last page may still have room.
             for _ in range(200):
@@ -186,7 +186,7 @@ async def test_a_file_modified_during_its_upload_stops_it_early_and_blames_the_f
     h = harness(sandbox, part_size=256 * 1024, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        await asyncio.wait_for(wait_for_parts(engine, upload_id, 2), 30)
+        await wait_for_parts(engine, upload_id, 2, within=30)
         with path.open("ab") as handle:  # a recording still being written
             handle.write(b"more frames")
         await asyncio.wait_for(engine.wait_idle(), 30)

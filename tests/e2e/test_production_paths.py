@@ -20,14 +20,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.cli_helpers import wait_for_stored_parts
 from tests.e2e.e2e_helpers import MIB, make_video, wait_for_parts
 from tests.sandbox.helpers import loopback_resolver
-from youku_tui import paths
 from youku_tui.engine import transfer
-from youku_tui.engine.checkpoint import CheckpointStore
 from youku_tui.engine.oss_access import ClockedAuthV4, region_of, signer_for
 from youku_tui.engine.states import UploadState
-from youku_tui.errors import CheckpointError
 from youku_tui.metadata import VideoMetadata
 from youku_tui.net import ServerClock
 
@@ -130,7 +128,7 @@ async def test_all_modes_at_once_with_a_kill_and_resume(make_sandbox: Any, tmp_p
         background=True,
     )
     assert isinstance(upload, subprocess.Popen)
-    stored = _wait_for_stored_parts(12, upload)
+    stored = wait_for_stored_parts(12, upload, within=60).multipart_upload_id
     upload.send_signal(signal.SIGKILL)
     upload.communicate()
     sandbox.set_faults("")
@@ -163,20 +161,6 @@ def _cli(sandbox: Any, *args: str, background: bool = False) -> Any:
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=120, check=False
     )
-
-
-def _wait_for_stored_parts(count: int, process: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            found, _problems = CheckpointStore(paths.uploads_dir()).load_all()
-        except CheckpointError:
-            found = []
-        if found and len(found[0].parts) >= count:
-            return found[0].multipart_upload_id
-        time.sleep(0.05)
-    raise AssertionError("the upload never got going")
 
 
 @pytest.fixture
@@ -321,7 +305,7 @@ async def test_strict_policy_resume_uses_the_checkpoints_parts(
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        await asyncio.wait_for(wait_for_parts(engine, upload_id, 6), 30)
+        await wait_for_parts(engine, upload_id, 6, within=30)
         engine.pause(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 10)
         sandbox.set_faults("")

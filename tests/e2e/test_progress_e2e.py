@@ -23,7 +23,7 @@ async def test_done_counts_confirmed_parts_and_in_flight_is_apart(
     h = harness(sandbox, max_parts=2)
     async with h as engine:
         upload_id = engine.add(path, META)
-        await asyncio.wait_for(wait_for_parts(engine, upload_id, 3), 20)
+        await wait_for_parts(engine, upload_id, 3, within=20)
         engine.pause(upload_id)
         await asyncio.wait_for(engine.wait_idle(), 10)
         paused = engine.snapshot(upload_id)

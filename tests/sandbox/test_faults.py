@@ -8,6 +8,7 @@ from typing import Any
 import oss2
 import pytest
 
+from tests.polling import wait_until
 from tests.sandbox.helpers import api_call, create_params, create_upload, youku_code
 from youku_tui.sandbox import SandboxThread
 from youku_tui.sandbox.faults import FaultPlan, FaultSpecError, parse_size_rate
@@ -100,9 +101,11 @@ def test_stopping_does_not_wait_for_a_throttled_upload(make_sandbox: Any) -> Non
 
     worker = threading.Thread(target=slow_put, daemon=True)
     worker.start()
-    time.sleep(0.3)
+    wait_until(lambda: sb.stats()["oss.bytes_received"] > 0, "the throttled body to arrive")
     started = time.monotonic()
     sb.stop()
     assert time.monotonic() - started < 5.0  # 3 MB at 100 KB/s would take 30 s
     worker.join(timeout=10)
-    assert isinstance(outcome[0], oss2.exceptions.RequestError)  # cut off, not completed
+    assert not worker.is_alive(), "the upload still ran 10 s after the sandbox stopped"
+    [result] = outcome
+    assert isinstance(result, oss2.exceptions.RequestError)  # cut off, not completed

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import re
 import socket
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ import requests
 from fastcrc import crc64
 from oss2.models import PartInfo
 
+from tests.polling import wait_until
 from tests.sandbox.helpers import Upload, create_upload
 from youku_tui.sandbox import SandboxThread
 
@@ -166,7 +166,12 @@ def test_reuploaded_and_skipped_parts_assemble_correctly(sandbox: SandboxThread)
         n: bucket.upload_part(upload.key, upload_id, n, d).etag
         for n, d in ((1, first), (2, second), (3, third))
     }
-    time.sleep(0.2)  # let the background fold take parts 1..3
+    # Parts 1..3 arrived in sequence: the background folds them into the assembly file.
+    assembly = sandbox.data_dir / "multipart" / upload_id / "assembly.bin"
+    wait_until(
+        lambda: assembly.exists() and assembly.stat().st_size == 3 * PART,
+        "the background fold to take parts 1..3",
+    )
     etags[2] = bucket.upload_part(upload.key, upload_id, 2, again).etag
     result = bucket.complete_multipart_upload(
         upload.key, upload_id, [PartInfo(n, etags[n]) for n in (1, 2, 3)]

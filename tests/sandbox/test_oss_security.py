@@ -10,6 +10,7 @@ import oss2
 import pytest
 import requests
 
+from tests.polling import wait_until
 from tests.sandbox.helpers import api_call, create_upload
 from youku_tui.sandbox import SandboxThread
 from youku_tui.sandbox.store import Store
@@ -156,15 +157,15 @@ def test_client_vanishing_mid_body_leaves_no_trace(
     upload = create_upload(sandbox, "0" * 32, 10)
     url = upload.bucket().sign_url("PUT", upload.key, 60)
     path_and_query = url.split(str(sandbox.port), 1)[1]
+    tmp = sandbox.data_dir / "tmp"
     with socket.create_connection(("127.0.0.1", sandbox.port)) as conn:
         conn.sendall(
             f"PUT {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Content-Length: 1000000\r\n\r\n".encode()
             + b"x" * 300_000
         )
-        time.sleep(0.2)
-    time.sleep(0.3)
-    assert list((sandbox.data_dir / "tmp").iterdir()) == []
-    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+        wait_until(lambda: any(tmp.iterdir()), "the body to stream into the sandbox's tmp/")
+    wait_until(lambda: not any(tmp.iterdir()), "the half-received body to be removed")
     with pytest.raises(oss2.exceptions.NoSuchKey):
         upload.bucket().get_object(upload.key)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

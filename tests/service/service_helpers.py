@@ -1,11 +1,8 @@
-"""Helpers for the service tests: videos, a sandbox-backed config, polling with a bound."""
+"""Helpers for the service tests: videos, a sandbox-backed config, the service's environment."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,15 +33,6 @@ def sandbox_config(sandbox: SandboxThread, **engine: int) -> Config:
         credentials=sandbox.credentials,
         engine=replace(EngineSettings(), **engine),
     )
-
-
-async def until(check: Callable[[], bool], within: float = 20.0) -> None:
-    """Poll ``check`` every 20 ms; fail the test after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {check}")
-        await asyncio.sleep(0.02)
 
 
 def service_env(sandbox: SandboxThread | None = None) -> dict[str, str]:

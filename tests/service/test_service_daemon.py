@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from tests.polling import until
 from tests.service.service_helpers import (
     KIB,
     META,
     make_video,
     sandbox_config,
     service_env,
-    until,
     write_config,
 )
 from youku_tui import paths
@@ -73,7 +73,7 @@ async def _all_done(remote: RemoteControl, count: int, within: float = 40) -> No
         snaps = remote.snapshots()
         return len(snaps) == count and all(s.state is UploadState.DONE for s in snaps)
 
-    await until(done, within)
+    await until(done, f"{count} uploads done", within=within)
 
 
 async def test_uploads_outlive_their_client_killed_by_sighup_and_sigkill(
@@ -113,7 +113,7 @@ async def test_clients_share_state_and_one_attaching_halfway_gets_live_progress(
     first = await _attach()
     video = make_video(tmp_path / "v", "shared.mp4", 1024 * KIB)
     upload_id = await first.add(video, META)
-    await until(lambda: first.snapshots()[0].bytes_done > 0)
+    await until(lambda: first.snapshots()[0].bytes_done > 0, "the first bytes uploaded")
     seen: list[EngineEvent] = []
     second = await _attach()
     second.subscribe(seen.append)
@@ -123,11 +123,15 @@ async def test_clients_share_state_and_one_attaching_halfway_gets_live_progress(
         [snap] = second.snapshots()
         assert snap.upload_id == upload_id and snap.state is UploadState.UPLOADING
         assert snap.bytes_done > 0
-        await until(lambda: any(isinstance(e, Progress) for e in seen), within=10)
+        await until(
+            lambda: any(isinstance(e, Progress) for e in seen), "a progress event", within=10
+        )
         second.set_limits(bandwidth=2 * 1024 * 1024)  # from one client ...
-        await until(lambda: first.limits.bandwidth == 2 * 1024 * 1024)  # ... seen by the other
+        await until(
+            lambda: first.limits.bandwidth == 2 * 1024 * 1024, "the new cap"
+        )  # ... seen by the other
         await _all_done(first, 1)
-        await until(lambda: _view(second) == _view(first))
+        await until(lambda: _view(second) == _view(first), "both views to agree")
         assert first.snapshots()[0].video_id and first.owner.pid == service.pid
         assert any(isinstance(e, LimitsChanged) for e in seen)
     finally:
@@ -207,7 +211,9 @@ async def test_a_sigkilled_service_resumes_everything_and_keeps_the_live_cap(
         unfinished = [c for c in loaded if c.parts and c.state is not UploadState.DONE]
         return {c.multipart_upload_id: sorted(c.parts) for c in unfinished}
 
-    await until(lambda: len(confirmed_parts()) >= 1)  # mid-way, parts in its checkpoint
+    await until(
+        lambda: len(confirmed_parts()) >= 1, "a part in the checkpoint"
+    )  # mid-way, parts in its checkpoint
     service.send_signal(signal.SIGKILL)
     await asyncio.to_thread(service.wait, 10)
     await remote.close()
@@ -223,7 +229,7 @@ async def test_a_sigkilled_service_resumes_everything_and_keeps_the_live_cap(
             loaded = CheckpointStore(paths.uploads_dir()).load_all()[0]
             return sorted(c.upload_id for c in loaded if c.state is UploadState.DONE)
 
-        await until(lambda: committed() == sorted(ids), within=40)
+        await until(lambda: committed() == sorted(ids), "every upload committed", within=40)
     finally:
         await remote.close()
     assert sandbox.stats()["api.create"] == 2
@@ -261,7 +267,7 @@ async def test_start_detaches_and_stop_pauses_with_checkpoints_saved(
         video = make_video(tmp_path / "v", "stop.mp4", 4096 * KIB)
         remote.set_limits(bandwidth=64 * KIB)  # still running when the stop comes
         upload_id = await remote.add(video, META)
-        await until(lambda: remote.snapshots()[0].parts_done >= 1)
+        await until(lambda: remote.snapshots()[0].parts_done >= 1, "a part uploaded")
         await remote.close()
         stopped = cli("stop")
         assert stopped.returncode == 0 and f"pid {pid}" in stopped.stdout, stopped.stderr
@@ -295,7 +301,7 @@ async def test_hooks_run_with_the_upload_in_their_environment(
         [snap] = remote.snapshots()
     finally:
         await remote.close()
-    await until(lambda: out.exists() and out.stat().st_size > 0)
+    await until(lambda: out.exists() and out.stat().st_size > 0, "the hook's output")
     env = dict(line.split("=", 1) for line in out.read_text().splitlines())
     assert env["YOUKU_VIDEO_ID"] == snap.video_id
     assert env["YOUKU_WATCH_URL"] == f"https://v.youku.com/v_show/id_{snap.video_id}.html"
@@ -303,7 +309,9 @@ async def test_hooks_run_with_the_upload_in_their_environment(
     assert env["YOUKU_TITLE"] == "Hooked clip"
     assert env["YOUKU_STATE"] == "done"
     assert "YOUKU_ACCESS_TOKEN" not in env  # the login never reaches a hook
-    await until(lambda: "hook on_done for" in paths.service_log().read_text())
+    await until(
+        lambda: "hook on_done for" in paths.service_log().read_text(), "the hook's log line"
+    )
     assert "failed (exit 3)" in paths.service_log().read_text()
 
 
@@ -314,7 +322,7 @@ async def test_an_idle_service_exits_by_itself(sandbox: Any, start_service: Any)
     await asyncio.sleep(1.5)
     assert service.poll() is None  # a client attached keeps it
     await remote.close()
-    await until(lambda: service.poll() is not None, within=15)
+    await until(lambda: service.poll() is not None, "the service to exit", within=15)
     assert service.returncode == 0
     assert not paths.service_socket().exists()
 

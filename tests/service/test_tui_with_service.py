@@ -19,7 +19,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.service.service_helpers import KIB, make_video, until, write_config
+from tests.polling import until
+from tests.service.service_helpers import KIB, make_video, write_config
 from tests.tui.helpers import make_config
 from youku_tui import paths
 from youku_tui.engine.states import UploadState

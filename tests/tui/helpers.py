@@ -3,19 +3,27 @@ a config with test defaults, and waiting for the browser's listing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from textual.app import App
+from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from tests.polling import until
 from youku_tui.config import Config, MetadataDefaults, TuiSettings
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
+from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
+from youku_tui.tui.screens.help import HelpScreen
+from youku_tui.tui.screens.login import LoginScreen
+from youku_tui.tui.screens.metadata_form import MetadataFormScreen
+from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 
 # Snapshots show the folder path, so it must not depend on pytest's tmp_path.
@@ -42,14 +50,28 @@ def make_config(theme: str = "youku-dark", **changes: Any) -> Config:
 
 AppFactory = Callable[..., YoukuApp]
 
+# The app's classes that declare key bindings (the key tests check each one's bindings).
+OUR_CLASSES: list[type[DOMNode]] = [
+    YoukuApp, DashboardScreen, BrowserScreen, MetadataFormScreen, LoginScreen, HelpScreen,
+    ConfirmScreen, PromptScreen, UploadList, FileList,
+]  # fmt: skip
+
+
+async def wait_for(
+    pilot: Pilot[Any] | None, check: Callable[[], object], what: str = "", within: float = 30.0
+) -> None:
+    """:func:`tests.polling.until` through the app's pilot, so the app keeps processing its
+    messages while the test waits (or on the bare loop, ``pilot=None``, once no app runs)."""
+    await until(check, what, within=within, pause=asyncio.sleep if pilot is None else pilot.pause)
+
 
 async def wait_listing(pilot: Pilot[Any], screen: BrowserScreen) -> None:
     """Until the browser shows its folder's listing (read in a thread)."""
-    for _ in range(750):  # up to 15 s on a loaded machine
-        if screen.listing is not None and screen.listing.folder == screen.folder:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("listing never arrived")
+    await wait_for(
+        pilot,
+        lambda: screen.listing is not None and screen.listing.folder == screen.folder,
+        f"the listing of {screen.folder}",
+    )
 
 
 async def painted_dashboard(pilot: Pilot[Any]) -> DashboardScreen:

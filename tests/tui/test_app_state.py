@@ -13,7 +13,7 @@ import pytest
 from textual.message import Message
 
 from tests.tui.fake_engine import FakeEngine, sample_snapshots
-from tests.tui.helpers import AppFactory, make_config, wait_listing
+from tests.tui.helpers import AppFactory, make_config, wait_for, wait_listing
 from youku_tui.config import TuiSettings
 from youku_tui.engine.events import Progress, UploadDone, UploadFailed
 from youku_tui.tui.screens.browser import BrowserScreen
@@ -82,8 +82,7 @@ async def test_dashboard_paints_only_while_shown_and_toasts_arrive_anywhere(
 
         dashboard.paint = counting_paint  # type: ignore[method-assign]
         app.bridge.sink(Progress(upload_id="u1", phase="uploading", done=1, total=2))
-        await pilot.pause(0.6)
-        assert paints, "the app's timer paints the dashboard while it shows"
+        await wait_for(pilot, lambda: paints, "the app's timer to paint the dashboard it shows")
 
         app.open_browser(video_folder)
         await pilot.pause()
@@ -92,13 +91,12 @@ async def test_dashboard_paints_only_while_shown_and_toasts_arrive_anywhere(
             app.bridge.sink(Progress(upload_id="u1", phase="uploading", done=done, total=40))
             await pilot.pause(0.05)
         app.bridge.sink(UploadDone(upload_id="u3", video_id="XNDONE"))
-        await pilot.pause(0.6)
-        assert paints == []  # hidden: never painted
-        assert any("XNDONE" in n.message for n in app._notifications)  # but the user is told
+        # The timer drains the events and tells the user ...
+        await wait_for(pilot, lambda: any("XNDONE" in n.message for n in app._notifications))
+        assert paints == []  # ... but never paints the hidden dashboard
 
         await pilot.press("escape")
-        await pilot.pause(0.6)
-        assert paints  # back on screen: painted again
+        await wait_for(pilot, lambda: paints, "a paint once the dashboard is back on screen")
 
 
 async def test_an_ending_rings_the_bell_and_notifies_the_terminal(

@@ -7,120 +7,35 @@ code and can be retried.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.tui.helpers import make_config
-from youku_tui.api.client import YoukuClient
-from youku_tui.api.retry import RetryPolicy
-from youku_tui.config import Config, EngineSettings, MetadataDefaults, load_config
+from tests.tui.helpers import make_config, wait_for
+from tests.tui.sandbox_app import (
+    KIB,
+    app_on,
+    header_text,
+    make_videos,
+    open_listing,
+    running_app,
+    running_host,
+    shown_rows,
+    states,
+)
+from youku_tui.config import Config, MetadataDefaults, load_config
 from youku_tui.engine.states import UploadState
-from youku_tui.runtime import Runtime
 from youku_tui.sandbox import SandboxThread
-from youku_tui.service.control import UploadControl
-from youku_tui.service.host import EngineHost
-from youku_tui.tui.app import YoukuApp
-from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.login import LoginScreen
 from youku_tui.tui.screens.metadata_form import MetadataFormScreen
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
-from youku_tui.tui.widgets.dashboard.upload_list import UploadList
-
-KIB = 1024
-
-
-def make_videos(folder: Path, sizes: dict[str, int]) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, size in sizes.items():
-        path = folder / name
-        path.write_bytes(os.urandom(size))  # unique bytes: never a duplicate upload
-        paths.append(path)
-    return paths
-
-
-@contextlib.asynccontextmanager
-async def running_host(
-    sandbox: SandboxThread, tmp_path: Path, config: Config, *, in_service: bool = False
-) -> AsyncIterator[EngineHost]:
-    """An EngineHost on the sandbox: in-process (``--no-service``), or playing the service
-    (``in_service``) so that an app can quit and another attach while the uploads go on."""
-    settings = EngineSettings(max_uploads=3, max_parts=4, part_size=100 * KIB)
-    client = YoukuClient(
-        sandbox.credentials,
-        api_base=sandbox.api_base,
-        retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
-    )
-    async with client:
-        rt = Runtime(
-            config=replace(config, engine=settings),
-            client=client,
-            checkpoint_dir=tmp_path / "checkpoints",
-        )
-        async with EngineHost(rt, sandbox=True, in_service=in_service) as host:
-            yield host
-
-
-@contextlib.asynccontextmanager
-async def running_app(
-    sandbox: SandboxThread, tmp_path: Path, config: Config, paths: list[Path]
-) -> AsyncIterator[tuple[YoukuApp, Pilot[str], EngineHost]]:
-    """The app over an in-process EngineHost (``--no-service``) on the sandbox."""
-    async with (
-        running_host(sandbox, tmp_path, config) as host,
-        app_on(host, config, paths) as (app, pilot),
-    ):
-        yield app, pilot, host
-
-
-@contextlib.asynccontextmanager
-async def app_on(
-    control: UploadControl, config: Config, paths: list[Path]
-) -> AsyncIterator[tuple[YoukuApp, Pilot[str]]]:
-    app = YoukuApp(
-        control,
-        config,
-        paths=paths,
-        save_login=False,  # as for the sandbox: the test's tokens stay out of the config
-    )
-    async with app.run_test(size=(80, 24)) as pilot:
-        yield app, pilot
-
-
-async def wait_until(
-    pilot: Pilot[Any] | None, condition: Callable[[], bool], limit: float = 30.0
-) -> None:
-    """Poll ``condition`` (through the app's pilot, or the bare loop once no app runs)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("timed out waiting for the condition")
-        await (pilot.pause(0.05) if pilot is not None else asyncio.sleep(0.05))
-
-
-def states(engine: UploadControl) -> dict[str, UploadState]:
-    return {Path(s.path).name: s.state for s in engine.snapshots()}
-
-
-async def open_listing(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
-    await wait_until(
-        pilot, lambda: isinstance(s := app.screen, BrowserScreen) and s.listing is not None
-    )
 
 
 async def test_pick_three_describe_once_start_all_committed(
@@ -134,20 +49,22 @@ async def test_pick_three_describe_once_start_all_committed(
         await pilot.press("space", "space", "space")  # pick the three videos one by one
         assert len(app.picked) == 3
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
         await pilot.press("end", *"-{index}")  # title template: "{stem}-{index}"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        await wait_until(
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_for(
             pilot,
             lambda: (
                 len(engine.snapshots()) == 3
                 and all(s is UploadState.DONE for s in states(engine).values())
             ),
         )
-        await pilot.pause(0.6)  # one paint tick
-        rows = app.screen.query_one(UploadList).rows
-        assert [r.state for r in rows] == [UploadState.DONE] * 3
+        await wait_for(
+            pilot,
+            lambda: [r.state for r in shown_rows(app)] == [UploadState.DONE] * 3,
+            "the dashboard to show three done rows",
+        )
         detail = app.screen.query_one(DetailPane)
         assert "video_id" in detail._text and "v.youku.com/v_show/id_" in detail._text
     titles = sorted(v["title"] for v in sandbox.videos())
@@ -164,16 +81,19 @@ async def test_pause_and_resume_one_upload(
         await open_listing(pilot)
         assert slow in app.picked  # a file given on the command line is picked
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: states(engine).get("slow.mp4") is UploadState.UPLOADING)
+        await wait_for(pilot, lambda: states(engine).get("slow.mp4") is UploadState.UPLOADING)
         await pilot.press("p")
-        await wait_until(pilot, lambda: states(engine)["slow.mp4"] is UploadState.PAUSED)
-        await pilot.pause(0.6)
-        assert app.screen.query_one(UploadList).rows[0].state is UploadState.PAUSED
+        await wait_for(pilot, lambda: states(engine)["slow.mp4"] is UploadState.PAUSED)
+        await wait_for(
+            pilot,
+            lambda: [r.state for r in shown_rows(app)] == [UploadState.PAUSED],
+            "the dashboard to show the paused row",
+        )
         sandbox.set_faults("")
         await pilot.press("p")
-        await wait_until(pilot, lambda: states(engine)["slow.mp4"] is UploadState.DONE)
+        await wait_for(pilot, lambda: states(engine)["slow.mp4"] is UploadState.DONE)
     assert len(sandbox.videos()) == 1
 
 
@@ -186,9 +106,13 @@ async def test_broken_rule_blocks_start_and_says_why(
     async with running_app(sandbox, tmp_path, config, [clip]) as (app, pilot, engine):
         await open_listing(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await wait_for(
+            pilot,
+            lambda: any("Cannot start: tags" in n.message for n in app._notifications),
+            "the form to say why it cannot start",
+        )
         assert isinstance(app.screen, MetadataFormScreen)  # still here
         assert engine.snapshots() == []
         messages = [n.message for n in app._notifications]
@@ -198,8 +122,8 @@ async def test_broken_rule_blocks_start_and_says_why(
         assert app.focused is not None and app.focused.id == "tags"  # taken to the field
         await pilot.press(*"holiday")
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        await wait_until(pilot, lambda: states(engine).get("clip.mp4") is UploadState.DONE)
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_for(pilot, lambda: states(engine).get("clip.mp4") is UploadState.DONE)
 
 
 async def test_refused_upload_shows_youku_error_and_retries(
@@ -211,16 +135,18 @@ async def test_refused_upload_shows_youku_error_and_retries(
     async with running_app(sandbox, tmp_path, make_config(), [clip]) as (app, pilot, engine):
         await open_listing(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: states(engine).get("dup.mp4") is UploadState.FAILED)
-        await pilot.pause(0.6)
-        row = app.screen.query_one(UploadList).rows[0]
-        assert "120010111" in row.error
+        await wait_for(pilot, lambda: states(engine).get("dup.mp4") is UploadState.FAILED)
+        await wait_for(
+            pilot,
+            lambda: any("120010111" in r.error for r in shown_rows(app)),
+            "the row to show Youku's code",
+        )
         detail = app.screen.query_one(DetailPane)._text
         assert "120010111" in detail
         await pilot.press("r")
-        await wait_until(pilot, lambda: states(engine)["dup.mp4"] is UploadState.DONE)
+        await wait_for(pilot, lambda: states(engine)["dup.mp4"] is UploadState.DONE)
     assert len(sandbox.videos()) == 1
 
 
@@ -240,23 +166,23 @@ async def test_login_refused_mid_run_asks_once_and_uploads_go_on_without_restart
         await open_listing(pilot)
         await pilot.press("space", "space", "space")
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, MetadataFormScreen))
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
         assert engine.login_blocked
         assert sorted(states(engine).values()) == ["failed", "paused", "paused"]
 
         # Esc closes it; the dashboard keeps a hint and does not ask again by itself.
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        await pilot.pause(0.6)
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        app.tick()  # what the paint timer does: the dashboard would ask again here
+        await pilot.pause()
         assert not isinstance(app.screen, LoginScreen)
-        header = str(app.screen.query_one("#totals").render())
-        assert "press L to log in again" in header
+        assert "press L to log in again" in header_text(app)
 
         sandbox.set_faults("")  # the new tokens are good
         await pilot.press("L")
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
         creds = sandbox.credentials
         fields = {
             "client_id": creds.client_id,
@@ -266,12 +192,14 @@ async def test_login_refused_mid_run_asks_once_and_uploads_go_on_without_restart
         for field_id, value in fields.items():  # set, not typed: 80 keystrokes add seconds
             app.screen.query_one(f"#{field_id}", Input).value = value
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        await wait_until(pilot, lambda: all(s is UploadState.DONE for s in states(engine).values()))
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_for(pilot, lambda: all(s is UploadState.DONE for s in states(engine).values()))
         assert app.return_code is None and app.is_running  # no restart
-        await pilot.pause(0.6)
-        header = str(app.screen.query_one("#totals").render())
-        assert "log in again" not in header
+        await wait_for(
+            pilot,
+            lambda: header_text(app) and "log in again" not in header_text(app),
+            "the header to drop the login hint",
+        )
     assert len(sandbox.videos()) == 3
     assert load_config().credentials.access_token != creds.access_token  # nothing saved
 
@@ -280,7 +208,7 @@ async def start_every_video_shown(pilot: Pilot[Any]) -> None:
     """In the browser: pick all, describe with the defaults, start."""
     await open_listing(pilot)
     await pilot.press("A", "n")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, MetadataFormScreen))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, MetadataFormScreen))
     await pilot.press("ctrl+s")
 
 
@@ -293,9 +221,9 @@ async def test_quit_in_process_asks_then_pauses_and_saves_quickly(
     began = 0.0
     async with running_app(sandbox, tmp_path, make_config(), [folder]) as (app, pilot, host):
         await start_every_video_shown(pilot)
-        await wait_until(pilot, lambda: UploadState.UPLOADING in states(host).values())
+        await wait_for(pilot, lambda: UploadState.UPLOADING in states(host).values())
         await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         began = time.perf_counter()
         await pilot.press("y")
     # Leaving the block closed the app and then the owner (what the launcher does).
@@ -319,11 +247,11 @@ async def test_quit_leaves_the_service_uploading_and_a_new_view_shows_them_with_
     async with running_host(sandbox, tmp_path, config, in_service=True) as service:
         async with app_on(service, config, []) as (app, pilot):
             await pilot.press("b")  # a cap first, from this view
-            await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
             await pilot.press("ctrl+u", *"150K", "enter")
             app.open_browser(folder)
             await start_every_video_shown(pilot)
-            await wait_until(pilot, lambda: UploadState.UPLOADING in states(service).values())
+            await wait_for(pilot, lambda: UploadState.UPLOADING in states(service).values())
             assert UploadState.DONE not in states(service).values()
             began = time.perf_counter()
             await pilot.press("ctrl+q")  # no question: the service keeps them
@@ -332,18 +260,15 @@ async def test_quit_leaves_the_service_uploading_and_a_new_view_shows_them_with_
         assert "`youku-tui service stop --sandbox` pauses them" in app.quit_note
         done_before = sum(s.bytes_done for s in service.snapshots())
         # No view attached: the uploads go on.
-        await wait_until(None, lambda: sum(s.bytes_done for s in service.snapshots()) > done_before)
+        await wait_for(None, lambda: sum(s.bytes_done for s in service.snapshots()) > done_before)
         assert set(states(service).values()) <= {UploadState.UPLOADING, UploadState.HASHING,
                                                  UploadState.QUEUED, UploadState.DONE}  # fmt: skip
 
         async with app_on(service, config, []) as (again, pilot):
-            await pilot.pause(0.6)
-            rows = again.screen.query_one(UploadList).rows
+            await wait_for(pilot, lambda: len(shown_rows(again)) == 2, "the two uploads shown")
             assert sorted(Path(s.path).name for s in service.snapshots()) == ["a.mp4", "b.mov"]
-            assert len(rows) == 2
-            header = str(again.screen.query_one("#totals").render())
-            assert "150.0 KiB/s" in header  # the cap set from the first view
-            await wait_until(
-                pilot, lambda: set(states(service).values()) == {UploadState.DONE}, limit=60
+            assert "150.0 KiB/s" in header_text(again)  # the cap set from the first view
+            await wait_for(
+                pilot, lambda: set(states(service).values()) == {UploadState.DONE}, within=60
             )
     assert len(sandbox.videos()) == 2

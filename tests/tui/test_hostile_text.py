@@ -13,7 +13,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from tests.tui.fake_engine import FakeEngine, sample_snapshots
-from tests.tui.helpers import AppFactory, painted_dashboard, wait_listing
+from tests.tui.helpers import AppFactory, painted_dashboard, wait_for, wait_listing
 from youku_tui.engine.events import Retrying, UploadFailed
 from youku_tui.engine.states import UploadState
 from youku_tui.tui.screens.browser import BrowserScreen
@@ -57,12 +57,9 @@ async def test_hostile_name_and_server_error_are_shown_escaped(make_app: AppFact
         body = _painted(pane.query_one(Static))
         _assert_escaped(body)
         assert body.count("PWNED") == 5  # title, path, last error, retry and failure lines
-        for _ in range(250):  # the toast is mounted on a later refresh
-            toasts = app.screen.query("Toast")
-            if toasts:
-                break
-            await pilot.pause(0.02)
-        assert toasts, "no toast for the failure"
+        # The toast is mounted on a later refresh.
+        await wait_for(pilot, lambda: app.screen.query("Toast"), "a toast for the failure")
+        toasts = app.screen.query("Toast")
         _assert_escaped(str(toasts.last().render()))
         screen = app.export_screenshot()
         assert "\x1b" not in screen and "\x07" not in screen

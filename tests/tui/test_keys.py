@@ -6,26 +6,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.binding import Binding
-from textual.dom import DOMNode
 
 from tests.tui.fake_engine import FakeEngine, sample_snapshots
-from tests.tui.helpers import AppFactory, make_config
+from tests.tui.helpers import OUR_CLASSES, AppFactory, make_config
 from youku_tui.engine.states import UploadState
-from youku_tui.tui.app import YoukuApp
-from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.help import HelpScreen
-from youku_tui.tui.screens.login import LoginScreen
-from youku_tui.tui.screens.metadata_form import MetadataFormScreen
-from youku_tui.tui.widgets.browser.file_list import FileList
 from youku_tui.tui.widgets.dashboard.rows import build_row
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
-
-OUR_CLASSES: list[type[DOMNode]] = [
-    YoukuApp, DashboardScreen, BrowserScreen, MetadataFormScreen, LoginScreen, HelpScreen,
-    ConfirmScreen, PromptScreen, UploadList, FileList,
-]  # fmt: skip
 
 
 def test_every_binding_has_an_id() -> None:

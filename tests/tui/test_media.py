@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.tui.fake_engine import FakeEngine
-from tests.tui.helpers import AppFactory, wait_listing
+from tests.tui.helpers import AppFactory, wait_for, wait_listing
 from tests.tui.media_files import write_mp4
 from youku_tui import media as media_module
 from youku_tui.media import MediaInfo, MediaProbe, probe
@@ -77,14 +77,6 @@ def test_answers_are_cached_per_path_size_and_mtime(
     write_mp4(path, 640, 360, 3.0)  # changed in place: size and mtime differ
     os.utime(path, ns=(1, 1))
     assert cache.probe(path).width == 640 and len(calls) == 2
-
-
-async def wait_for(pilot, condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(500):  # up to 10 s on a loaded machine
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"never: {what}")
 
 
 async def test_browser_shows_media_and_flags_a_text_file(

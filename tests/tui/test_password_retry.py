@@ -13,8 +13,8 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.tui.fake_engine import FakeEngine, sample_snapshots
-from tests.tui.helpers import AppFactory, make_config
-from tests.tui.test_e2e_sandbox import KIB, make_videos, running_app, states, wait_until
+from tests.tui.helpers import AppFactory, make_config, wait_for
+from tests.tui.sandbox_app import KIB, make_videos, running_app, shown_rows, states
 from youku_tui.engine.states import UploadState
 from youku_tui.metadata import PublicType, VideoMetadata
 from youku_tui.sandbox import SandboxThread
@@ -83,14 +83,18 @@ async def test_sandbox_upload_that_lost_its_password_is_retried_with_it(
 
     # The next run resumes it at start: without the password it cannot be created.
     async with running_app(sandbox, tmp_path, make_config(), []) as (app, pilot, host):
-        await wait_until(pilot, lambda: states(host).get("private.mp4") is UploadState.FAILED)
+        await wait_for(pilot, lambda: states(host).get("private.mp4") is UploadState.FAILED)
         [snap] = host.snapshots()
         assert snap.needs_password
-        await pilot.pause(0.6)
+        await wait_for(
+            pilot,
+            lambda: [r.state for r in shown_rows(app)] == [UploadState.FAILED],
+            "the failed row shown (r acts on the selected row)",
+        )
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
         await pilot.press(*"Pw12345", "enter")
-        await wait_until(pilot, lambda: states(host)["private.mp4"] is UploadState.DONE)
+        await wait_for(pilot, lambda: states(host)["private.mp4"] is UploadState.DONE)
     [video] = sandbox.videos()
     assert video["public_type"] == "password"
     saved = [p for p in (tmp_path / "checkpoints").rglob("*") if p.is_file()]

@@ -13,8 +13,7 @@ from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
-from tests.tui.helpers import AppFactory, painted_dashboard
-from tests.tui.test_keys import OUR_CLASSES
+from tests.tui.helpers import OUR_CLASSES, AppFactory, painted_dashboard, wait_for
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 from youku_tui.tui.widgets.footer import PaletteFooter
@@ -83,11 +82,8 @@ async def test_browser_footer_keeps_quit_and_help_at_60_columns(
 
 
 async def wait_for_label(pilot: Pilot[Any], label: str) -> None:
-    for _ in range(250):  # the footer recomposes after a resize: up to 5 s on a busy machine
-        await pilot.pause(0.02)
-        if label in footer_labels(pilot.app):
-            return
-    raise AssertionError(f"{label!r} never showed in the footer: {footer_labels(pilot.app)}")
+    # The footer recomposes after a resize.
+    await wait_for(pilot, lambda: label in footer_labels(pilot.app), f"{label!r} in the footer")
 
 
 async def test_stacked_toasts_stay_off_the_upload_list(make_app: AppFactory) -> None:
@@ -112,9 +108,10 @@ async def test_the_column_header_follows_a_resize(make_app: AppFactory) -> None:
         screen = await painted_dashboard(pilot)
         assert "progress" in str(screen.query_one("#columns").render())
         await pilot.resize_terminal(60, 20)  # no engine event follows: nothing else repaints
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if "progress" not in str(screen.query_one("#columns").render()):
-                break
+        await wait_for(
+            pilot,
+            lambda: "progress" not in str(screen.query_one("#columns").render()),
+            "the column header to drop 'progress'",
+        )
         header = str(screen.query_one("#columns").render())
         assert header.split() == ["name", "state", "%", "speed"], header

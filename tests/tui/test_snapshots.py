@@ -16,7 +16,7 @@ from textual.widgets import DirectoryTree
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from tests.tui.fake_engine import FakeEngine, cjk_snapshots
-from tests.tui.helpers import AppFactory
+from tests.tui.helpers import AppFactory, wait_for
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.login import LoginScreen
 
@@ -39,11 +39,14 @@ async def settle(pilot: Pilot[object]) -> None:
                     await worker.wait()
         await pilot.pause()
     trees = pilot.app.screen.query(DirectoryTree)
-    for _ in range(100):
-        if all(tree.root.children for tree in trees):
-            break
-        await pilot.pause(0.02)
+    await wait_for(pilot, lambda: all(map(_listed, trees)), "the folder trees' listings")
     await pilot.pause()
+
+
+def _listed(tree: DirectoryTree) -> bool:
+    """The tree shows every folder its filter keeps (a folder may have none to show)."""
+    shown = tree.filter_paths(Path(tree.path).iterdir())
+    return len(tree.root.children) == len(list(shown))
 
 
 async def paint_dashboard(pilot: Pilot[object]) -> None:

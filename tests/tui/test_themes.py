@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandList, CommandPalette
 
+from tests.tui.helpers import wait_for
 from youku_tui import paths
 from youku_tui.tui.themes import builtin_themes_dir, discover_themes, parse_theme
 
@@ -91,8 +92,14 @@ async def test_palette_offers_only_youku_tui_themes(make_app) -> None:  # type: 
         app.search_themes()
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
-        await pilot.pause(0.3)
         results = app.screen.query_one(CommandList)
+        gathering = "--textual-command-palette-gather-commands"  # the palette's worker group
+
+        def gathered() -> bool:  # results shown, and no worker still adding to them
+            busy = any(w.group == gathering and not w.is_finished for w in app.workers)
+            return results.option_count > 0 and not busy
+
+        await wait_for(pilot, gathered, "the palette to gather its themes")
         shown = {str(results.get_option_at_index(i).prompt) for i in range(results.option_count)}
         assert shown == {"mine", "youku-ansi", "youku-dark", "youku-light"}
         assert "textual-dark" in app.available_themes  # still usable from the config
