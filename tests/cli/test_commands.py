@@ -23,6 +23,7 @@ from youku_tui.engine.events import (
     UploadDone,
     event_from_dict,
 )
+from youku_tui.engine.snapshot import UploadSnapshot
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import NotLoggedInError
 from youku_tui.runtime import open_runtime
@@ -158,7 +159,15 @@ def test_board_without_terminal_prints_plain_lines() -> None:
 # --- the progress board: cells, ETA, waiting rows, piped and quiet output ---------------------
 
 
-def _uploading(board: TerminalBoard, upload_id: str, title: str, done: int, speed: float) -> None:
+def _uploading(
+    board: TerminalBoard,
+    upload_id: str,
+    title: str,
+    done: int,
+    speed: float,
+    *,
+    waiting: bool = False,
+) -> None:
     size = 100 * 1024 * 1024
     board(
         UploadAdded(
@@ -176,6 +185,7 @@ def _uploading(board: TerminalBoard, upload_id: str, title: str, done: int, spee
             speed=speed,
             parts_done=3,
             parts_total=10,
+            waiting_for_bandwidth=waiting,
         )
     )
 
@@ -200,17 +210,22 @@ def test_board_fits_80_columns_in_cells_with_speed_and_eta() -> None:
     assert "[###=------]" in cjk  # confirmed, then the lighter in-flight segment
 
 
-def test_a_row_waiting_for_its_share_of_the_cap_says_so() -> None:
-    board = TerminalBoard(io.StringIO(), tty=True, width=80, bandwidth=3 * 1024 * 1024)
+def test_a_row_waiting_for_its_share_of_the_cap_says_so_when_the_engine_does() -> None:
+    board = TerminalBoard(io.StringIO(), tty=True, width=80)
     _uploading(board, "a", "first", 10 * 1024 * 1024, 3 * 1024 * 1024)
-    _uploading(board, "b", "second", 0, 0.0)
-    first, second = board.lines()
+    _uploading(board, "b", "second", 0, 0.0, waiting=True)
+    _uploading(board, "c", "third", 0, 0.0)  # at 0 B/s too, but not for the cap: stalled
+    first, second, third = board.lines()
     assert "waiting for bandwidth (cap)" in second
-    assert "waiting" not in first
-    uncapped = TerminalBoard(io.StringIO(), tty=True, width=80)
-    _uploading(uncapped, "a", "first", 10 * 1024 * 1024, 3 * 1024 * 1024)
-    _uploading(uncapped, "b", "second", 0, 0.0)
-    assert "waiting" not in uncapped.lines()[1]
+    assert "waiting" not in first and "waiting" not in third
+    board(StateChanged(upload_id="b", old=UploadState.UPLOADING, new=UploadState.PAUSED))
+    assert "waiting" not in board.lines()[1]
+    # Attaching to a service: the snapshot's flag, before any event.
+    attached = TerminalBoard(io.StringIO(), tty=True, width=80)
+    attached.load(
+        [UploadSnapshot("x", "/v/x", "x", 100, UploadState.UPLOADING, waiting_for_bandwidth=True)]
+    )
+    assert "waiting for bandwidth (cap)" in attached.lines()[0]
 
 
 def test_piped_board_prints_a_progress_line_per_upload_at_most_every_interval() -> None:

@@ -30,9 +30,10 @@ from youku_tui.service.control import UploadControl
 from youku_tui.service.remote import RemoteControl
 from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
-from youku_tui.tui.screens.confirm import ConfirmScreen
+from youku_tui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.metadata_form import MetadataFormScreen
+from youku_tui.tui.widgets.dashboard.rows import WAITING_FOR_CAP
 from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 
 # Small parts, two at a time: a 768 KiB file is 3 parts, a few seconds at the sandbox's cap.
@@ -100,6 +101,8 @@ async def test_upload_started_in_the_tui_goes_on_in_the_service_after_quit(
         # Progress painted on the dashboard, as the service reports it.
         await until(lambda: "trip.mp4" in rows(app) and rows(app)["trip.mp4"].fraction > 0)
         assert rows(app)["trip.mp4"].state is UploadState.UPLOADING
+        # What the sockets took beyond the confirmed parts reaches the mirror too.
+        await until(lambda: app.control.snapshots()[0].bytes_in_flight > 0)
         assert sandbox.videos() == []
         await pilot.press("ctrl+q")  # no question asked: the service keeps the upload
     assert "1 upload(s) go on in the youku-tui service" in app.quit_note
@@ -144,6 +147,29 @@ async def test_pause_resume_and_cancel_keys_reach_the_service(
         row = rows(app)["one.mp4"]
         assert row.fraction == 0 and row.percent.strip() == "-"
     assert sandbox.videos() == []
+
+
+async def test_a_cap_set_in_the_tui_reaches_the_service_and_the_row_left_waiting_says_so(
+    sandbox: SandboxThread, start_service: StartService, tmp_path: Path
+) -> None:
+    write_config(ENGINE)
+    start_service(sandbox)
+    folder = tmp_path / "videos"
+    for name in ("first.mp4", "second.mp4"):
+        make_video(folder, name, 768 * KIB)
+
+    async with observer() as daemon, attached_app([]) as (app, pilot):
+        await pilot.press("b")
+        await until(lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("ctrl+u", *"64K", "enter")
+        await until(lambda: daemon.limits.bandwidth == 64 * KIB)
+        app.open_browser(folder)
+        await pick_all_and_start(app, pilot)
+        # The cap serves one upload; the other, "uploading" at 0 B/s, says why. The
+        # flag travels in the service's Progress events (the snapshot alone would be stale).
+        await until(lambda: any(r.note == WAITING_FOR_CAP for r in rows(app).values()))
+        [waiting] = [r for r in rows(app).values() if r.note == WAITING_FOR_CAP]  # one only
+        assert waiting.phase == "waiting" and waiting.state is UploadState.UPLOADING
 
 
 async def test_a_service_killed_under_the_tui_is_said_on_screen_without_a_traceback(

@@ -363,12 +363,10 @@ async def _follow(
     stops the following and the uploads go on.
     """
     from youku_tui.cli.follow import Interrupts
-    from youku_tui.cli.progress import JsonLines, TerminalBoard
+    from youku_tui.cli.progress import JsonLines
     from youku_tui.engine.states import UploadState
 
     in_service = control.owner.in_service
-    if isinstance(sink, TerminalBoard):
-        sink.set_bandwidth(control.limits.bandwidth)
     with Interrupts(
         follower.settled, pause=None if in_service else control.pause_all
     ) as interrupts:
@@ -772,7 +770,6 @@ async def _follow_service(args: argparse.Namespace) -> int:
             for snap in snaps:
                 print(json_line({"event": "snapshot", **record(snap, in_use=True)}), flush=True)
         else:
-            sink.set_bandwidth(control.limits.bandwidth)
             sink.load(snaps)
         control.subscribe(sink)
         stop = asyncio.Event()

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from youku_tui.engine.events import (
     CredentialsRenewed,
     EngineEvent,
-    LimitsChanged,
     Progress,
     Retrying,
     StateChanged,
@@ -106,6 +105,7 @@ class Row:
     parts_done: int = 0
     parts_total: int = 0
     note: str = ""
+    waiting: bool = False  # the engine says: its bytes wait while the cap serves others
 
     @property
     def fraction(self) -> float:
@@ -147,6 +147,12 @@ def detail(row: Row, waiting_for_bandwidth: bool = False) -> str:
     return f"{percent} {format_speed(row.speed):>11} {row.eta()}".rstrip()
 
 
+def _waits_for_bandwidth(row: Row) -> bool:
+    """Under a cap the engine feeds one upload's parts at a time (a pause then loses less);
+    the others sit at 0 B/s although they are "uploading": say why, when the engine says so."""
+    return row.waiting and row.state == "uploading"
+
+
 class TerminalBoard:
     """One line per upload; see the module's docstring for the three modes."""
 
@@ -157,7 +163,6 @@ class TerminalBoard:
         tty: bool,
         width: int = 80,
         quiet: bool = False,
-        bandwidth: int = 0,
         piped_interval: float = PIPED_INTERVAL,
         show_ids: bool = False,
     ) -> None:
@@ -165,7 +170,6 @@ class TerminalBoard:
         self._tty = tty
         self._quiet = quiet
         self._width = max(MIN_WIDTH, width)
-        self._bandwidth = bandwidth  # the cap in force, bytes/s (0 = none)
         self._piped_interval = piped_interval
         self._show_ids = show_ids  # `status`: each line starts with the upload's short id
         self._rows: dict[str, Row] = {}
@@ -175,10 +179,6 @@ class TerminalBoard:
         self._broken = False
 
     # --- input ----------------------------------------------------------------------------
-
-    def set_bandwidth(self, bandwidth: int) -> None:
-        """The cap in force when the board starts (later changes arrive as events)."""
-        self._bandwidth = bandwidth
 
     def load(self, snapshots: Iterable[UploadSnapshot]) -> None:
         """Show these uploads as they are now (attaching to the service, or polling)."""
@@ -195,13 +195,11 @@ class TerminalBoard:
                 speed=snap.speed,
                 parts_done=snap.parts_done,
                 parts_total=snap.parts_total,
+                waiting=snap.waiting_for_bandwidth,
             )
         self._draw(force=True)
 
     def __call__(self, event: EngineEvent) -> None:
-        if isinstance(event, LimitsChanged):
-            self._bandwidth = event.bandwidth
-            return
         row = self._rows.get(event.upload_id)
         if isinstance(event, UploadAdded):
             self._rows[event.upload_id] = Row(event.title, event.size, str(event.state))
@@ -212,6 +210,7 @@ class TerminalBoard:
         elif isinstance(event, StateChanged):
             row.state = str(event.new)
             row.note = ""
+            row.waiting = False  # until a Progress of the new state says otherwise
             if row.phase == "hashing" and event.new is not UploadState.HASHING:
                 row.phase, row.done = "", 0  # the bar shows what OSS confirmed, not the hash
             if row.state != "uploading":
@@ -222,6 +221,7 @@ class TerminalBoard:
             row.phase, row.done, row.speed = event.phase, event.done, event.speed
             row.in_flight = event.in_flight
             row.parts_done, row.parts_total = event.parts_done, event.parts_total
+            row.waiting = event.waiting_for_bandwidth
             self._print_piped(event.upload_id, row)
         elif isinstance(event, Retrying):
             where = f"part {event.part_number} " if event.part_number else ""
@@ -261,13 +261,11 @@ class TerminalBoard:
         title_cells = max(
             TITLE_MIN_CELLS, min(TITLE_MAX_CELLS, budget - BAR_CELLS - DETAIL_CELLS - 2)
         )
-        moving = any(r.speed > 0 for r in self._rows.values())
         if self._show_ids:
             title_cells -= ID_CELLS + 1
         out = []
         for upload_id, row in self._rows.items():
-            waiting = self._waits_for_bandwidth(row, moving)
-            text = detail(row, waiting)
+            text = detail(row, _waits_for_bandwidth(row))
             if row.note and cells(text) < DETAIL_CELLS - 8:
                 text += f"  {row.note}"
             line = f"{fit(row.title, title_cells)} {bar(row, BAR_CELLS)} {printable(text)}"
@@ -275,13 +273,6 @@ class TerminalBoard:
                 line = f"{fit(short_id(upload_id), ID_CELLS)} {line}"
             out.append(fit(line, budget).rstrip())
         return out
-
-    def _waits_for_bandwidth(self, row: Row, others_moving: bool) -> bool:
-        """Under a cap the engine feeds one upload's parts at a time (a pause then loses
-        less); the others sit at 0 B/s although they are "uploading": say why."""
-        return (
-            bool(self._bandwidth) and row.state == "uploading" and not row.speed and others_moving
-        )
 
     def _print_piped(self, upload_id: str, row: Row) -> None:
         if self._tty or self._quiet:
@@ -291,7 +282,7 @@ class TerminalBoard:
         if last is not None and now - last < self._piped_interval:
             return
         self._printed_at[upload_id] = now
-        figures = detail(row, self._waits_for_bandwidth(row, True))
+        figures = detail(row, _waits_for_bandwidth(row))
         if row.phase == "uploading":
             figures += (
                 f" ({format_size(row.done)} of {format_size(row.size)} confirmed"

@@ -69,6 +69,9 @@ class Progress(EngineEvent):
     speed: float = 0.0  # bytes per second, smoothed
     parts_done: int = 0
     parts_total: int = 0
+    # Uploading, but every byte waits while the bandwidth cap serves uploads earlier in the
+    # queue (UploadSnapshot.waiting_for_bandwidth, carried to views in other processes).
+    waiting_for_bandwidth: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

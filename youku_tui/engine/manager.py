@@ -85,6 +85,7 @@ class _ProgressMark:
     in_flight: int = 0
     stamp: float = 0.0
     speed: float = 0.0
+    waiting: bool = False
 
 
 def check_new_upload(path: Path, metadata: VideoMetadata) -> FileIdentity:
@@ -611,7 +612,9 @@ class UploadEngine:
             else:
                 continue
             mark = self._marks.setdefault(upload_id, _ProgressMark())
-            if mark.phase == phase and (mark.done, mark.in_flight) == (done, in_flight):
+            waiting = job.waiting_for_bandwidth  # a change is news even with no byte moved
+            same = (mark.phase, mark.done, mark.in_flight, mark.waiting)
+            if same == (phase, done, in_flight, waiting):
                 if mark.speed and now - mark.stamp > 1.0:
                     mark.speed = 0.0  # stalled: say so once
                 else:
@@ -625,6 +628,7 @@ class UploadEngine:
             else:
                 mark.speed = 0.0
             mark.phase, mark.done, mark.in_flight, mark.stamp = phase, done, in_flight, now
+            mark.waiting = waiting
             self._emit(
                 Progress(
                     upload_id=upload_id,
@@ -635,6 +639,7 @@ class UploadEngine:
                     speed=round(mark.speed, 1),
                     parts_done=len(job.cp.parts),
                     parts_total=job.parts_total,
+                    waiting_for_bandwidth=waiting,
                 )
             )
 

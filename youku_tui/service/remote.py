@@ -359,14 +359,22 @@ class RemoteControl:
                 changes["video_id"] = ""
             if event.new not in (UploadState.HASHING, UploadState.UPLOADING):
                 changes["speed"] = 0.0
+            if event.new is not UploadState.UPLOADING:
+                changes["waiting_for_bandwidth"] = False
+            if event.new not in (UploadState.UPLOADING, UploadState.COMMITTING):
+                changes["bytes_in_flight"] = 0
             uploads[event.upload_id] = replace(current, **changes)
         elif isinstance(event, Progress):
             progress: dict[str, Any] = {
                 "speed": event.speed,
                 "parts_done": event.parts_done,
                 "parts_total": event.parts_total,
+                "waiting_for_bandwidth": event.waiting_for_bandwidth,
             }
-            progress["hashed" if event.phase == "hashing" else "bytes_done"] = event.done
+            if event.phase == "hashing":
+                progress["hashed"] = event.done
+            else:
+                progress.update(bytes_done=event.done, bytes_in_flight=event.in_flight)
             uploads[event.upload_id] = replace(current, **progress)
         elif isinstance(event, UploadDone):
             uploads[event.upload_id] = replace(
