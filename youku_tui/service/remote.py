@@ -273,11 +273,12 @@ class RemoteControl:
                 future.set_exception(gone)
         self._waiting.clear()
         if not self._closed:
+            flag = " --sandbox" if self._owner.sandbox else ""
             self._deliver(
                 UploadLog(
                     level="error",
                     message=f"lost the service (pid {self._owner.pid}); its uploads are saved "
-                    "and go on when it runs again (`youku-tui service start`)",
+                    f"and go on when it runs again (`youku-tui service start{flag}`)",
                 )
             )
 
