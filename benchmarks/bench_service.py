@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import psutil
-from bench_tui import PtyReader, make_files, start_sandbox
+from harness import make_files, spawn_in_pty, start_sandbox, stop_group
 
 CLIENT = """
 import asyncio, json, sys, time
@@ -96,32 +96,13 @@ def wait_for_socket(socket_path: Path, service: subprocess.Popen[bytes]) -> None
 
 def first_paint(env: dict[str, str]) -> float | None:
     """Seconds from starting `youku-tui` in a pty to the dashboard showing the uploads."""
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     began = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "youku_tui"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-        close_fds=True,
-    )
-    os.close(slave)
-    reader = PtyReader(master)
-    reader.start()
+    proc, reader = spawn_in_pty([], env, 120, 40)
     try:
         took = reader.wait_for(rb"clip \d", 0, 30.0)
         return None if took is None else time.perf_counter() - began
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        stop_group(proc, signal.SIGKILL)
 
 
 def main() -> int:

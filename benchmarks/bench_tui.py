@@ -6,11 +6,13 @@ Starts ``youku-tui sandbox`` with a per-connection bandwidth cap, then ``youku-t
 FILE...`` (50 files queued at once with the config's default metadata) in a pty of 120x40,
 and measures, over a window while all uploads run:
 
-* the app process's CPU use (psutil; the engine runs in the same process, so its OSS
-  threads are counted too), as a share of one core;
+* the app process's CPU use (psutil), as a share of one core, and the service's;
 * the bytes the app writes to the terminal per second (read from the pty master);
 * key-press-to-screen latency: ``f`` cycles the state filter, which changes the header text
   ("showing active"); the time from writing the key until those bytes arrive.
+
+The app is a view: it starts the per-user service (``[service] auto_start``), where the
+engine and its OSS threads run. Their CPU is printed apart; the service is stopped at the end.
 
 Targets: CPU < 10% of a core, < 60 KB/s to the terminal, key latency < 100 ms.
 """
@@ -19,105 +21,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
 import re
 import shutil
-import signal
 import statistics
-import struct
 import subprocess
-import sys
 import tempfile
-import termios
-import threading
 import time
 from pathlib import Path
 
 import psutil
+from harness import make_files, spawn_in_pty, start_sandbox, stop_group
 
 FILTER_CYCLE = ["active", "queued", "paused", "failed", "done", "all"]
-
-
-class PtyReader(threading.Thread):
-    """Drains the pty master continuously (a full pty would block the app) and keeps a
-    rolling tail of the output so a test can wait for a string to appear."""
-
-    def __init__(self, fd: int) -> None:
-        super().__init__(daemon=True)
-        self.fd = fd
-        self.total = 0
-        self.buffer = bytearray()
-        self.lock = threading.Lock()
-        self.changed = threading.Condition(self.lock)
-
-    def run(self) -> None:
-        while True:
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            with self.changed:
-                self.total += len(data)
-                self.buffer += data
-                if len(self.buffer) > 4_000_000:
-                    del self.buffer[:2_000_000]
-                self.changed.notify_all()
-
-    def mark(self) -> int:
-        with self.lock:
-            return len(self.buffer)
-
-    def wait_for(self, pattern: bytes, start: int, timeout: float) -> float | None:
-        """Seconds until ``pattern`` appears after offset ``start`` (None on timeout)."""
-        began = time.perf_counter()
-        deadline = began + timeout
-        with self.changed:
-            while True:
-                if re.search(pattern, bytes(self.buffer[start:])):
-                    return time.perf_counter() - began
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return None
-                self.changed.wait(left)
-
-    def screen_text(self) -> str:
-        with self.lock:
-            tail = bytes(self.buffer[-200_000:])
-        return re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", tail).decode("utf-8", "replace")
-
-
-def start_sandbox(data: Path, bandwidth: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "youku_tui", "sandbox", "--port", "0", "--data", str(data),
-            "--faults", f"oss.*=bandwidth:{bandwidth}", "--print-env",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    env: dict[str, str] = {}
-    assert proc.stdout is not None
-    while len(env) < 4:
-        line = proc.stdout.readline().decode()
-        if not line:
-            raise SystemExit("the sandbox did not start")
-        match = re.match(r"export (\w+)=(.*)", line.strip())
-        if match:
-            env[match.group(1)] = match.group(2).strip("'\"")
-    return proc, env
-
-
-def make_files(folder: Path, count: int, size: int) -> list[Path]:
-    folder.mkdir(parents=True)
-    paths = []
-    for index in range(count):
-        path = folder / f"clip-{index:02d}.mp4"
-        path.write_bytes(os.urandom(size))
-        paths.append(path)
-    return paths
 
 
 def write_config(config_home: Path, uploads: int) -> None:
@@ -136,20 +52,27 @@ def write_config(config_home: Path, uploads: int) -> None:
     )
 
 
-def spawn_app(files: list[Path], env: dict[str, str], cols: int, rows: int) -> tuple[int, int]:
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "youku_tui", "--start", *map(str, files)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-        close_fds=True,
-    )
-    os.close(slave)
-    return proc.pid, master
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def service_process(socket_path: Path) -> psutil.Process | None:
+    """The service the app started (its own session: stopping the app leaves it running)."""
+    from youku_tui.service.daemon import probe
+
+    hello = probe(socket_path)
+    return None if hello is None else psutil.Process(int(hello["pid"]))
+
+
+def stop_service(service: psutil.Process) -> None:
+    """SIGTERM: it pauses the uploads and exits; a benchmark must not leave it behind."""
+    with contextlib.suppress(psutil.NoSuchProcess):
+        service.terminate()
+        try:
+            service.wait(30)
+        except psutil.TimeoutExpired:
+            service.kill()
 
 
 def checkpoint_states(state_home: Path) -> dict[str, int]:
@@ -176,12 +99,14 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="youku-bench-"))
     sandbox_proc: subprocess.Popen[bytes] | None = None
-    app_pid = 0
+    app_proc: subprocess.Popen[bytes] | None = None
+    service: psutil.Process | None = None
     try:
         env = dict(os.environ)
         for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_STATE_HOME", "state"),
-                         ("XDG_DATA_HOME", "data")):  # fmt: skip
+                         ("XDG_DATA_HOME", "data"), ("XDG_RUNTIME_DIR", "run")):  # fmt: skip
             env[var] = str(tmp / sub)
+        (tmp / "run").mkdir(mode=0o700)
         write_config(tmp / "config", args.uploads)
         files = make_files(tmp / "videos", args.uploads, args.file_size)
         sandbox_proc, sandbox_env = start_sandbox(tmp / "sandbox", args.bandwidth)
@@ -189,33 +114,34 @@ def main() -> int:
         env.update({"TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "C.UTF-8"})
         env.pop("TEXTUAL", None)
 
-        app_pid, master = spawn_app(files, env, 120, 40)
-        reader = PtyReader(master)
-        reader.start()
-        app = psutil.Process(app_pid)
+        app_proc, reader = spawn_in_pty(["--start", *map(str, files)], env, 120, 40)
+        app = psutil.Process(app_proc.pid)
         print(
-            f"app pid {app_pid}; {args.uploads} files of {args.file_size // 1024} KiB; "
+            f"app pid {app_proc.pid}; {args.uploads} files of {args.file_size // 1024} KiB; "
             f"sandbox bandwidth {args.bandwidth} per connection; warm-up {args.warmup}s"
         )
         time.sleep(args.warmup)
+        service = service_process(tmp / "run" / "youku-tui" / "service.sock")
 
-        cpu_before = app.cpu_times()
+        cpu_before = cpu_seconds(app)
+        service_before = cpu_seconds(service) if service else 0.0
         bytes_before = reader.total
         wall_before = time.perf_counter()
         time.sleep(args.seconds)
-        cpu_after = app.cpu_times()
+        cpu_after = cpu_seconds(app)
+        service_after = cpu_seconds(service) if service else 0.0
         bytes_after = reader.total
         wall = time.perf_counter() - wall_before
         in_flight = checkpoint_states(tmp / "state")
 
-        cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
-        cpu_share = cpu / wall * 100
+        cpu_share = (cpu_after - cpu_before) / wall * 100
+        service_share = (service_after - service_before) / wall * 100
         rate = (bytes_after - bytes_before) / wall
 
         latencies: list[float] = []
         for label in FILTER_CYCLE:
             start = reader.mark()
-            os.write(master, b"f")
+            os.write(reader.fd, b"f")
             took = reader.wait_for(rf"showing {label}".encode(), start, 5.0)
             if took is not None:
                 latencies.append(took * 1000)
@@ -232,12 +158,17 @@ def main() -> int:
             )
         else:
             print("key to screen:    no answer seen (the filter label never appeared)")
-        print("(CPU counts the whole app process: the engine and its OSS threads run in it)")
+        if service is None:
+            print("service CPU:      no service answered (did the app run the engine itself?)")
+        else:
+            print(f"service CPU:      {service_share:.1f}% of one core (the engine, OSS threads)")
+        print("(app CPU is the view alone: the app started the service, where the uploads run)")
         return 0
     finally:
-        if app_pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(app_pid, signal.SIGTERM)
+        if app_proc is not None:
+            stop_group(app_proc)
+        if service is not None:
+            stop_service(service)
         if sandbox_proc is not None:
             sandbox_proc.terminate()
             sandbox_proc.wait(5)
