@@ -64,7 +64,8 @@ async def test_parts_in_flight_shrink_on_throttling_answers(
 async def test_connections_are_reused_across_parts_and_renewals(
     make_sandbox: Any, harness: Any, tmp_path: Path
 ) -> None:
-    sandbox = make_sandbox(sts_ttl=1.5, faults="oss.upload_part=bandwidth:2MB")
+    # 3 x 1.5 MiB/s: 6 MiB take 1.3 s, past the planned renewal 1 s into 1.5 s credentials.
+    sandbox = make_sandbox(sts_ttl=1.5, faults="oss.upload_part=bandwidth:1.5MiB")
     path, _ = make_video(tmp_path / "videos", "r.mp4", 6 * MIB)
     h = harness(sandbox, max_parts=3)  # 24 parts of 256 KiB, 3 at a time
     async with h as engine:

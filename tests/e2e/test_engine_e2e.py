@@ -63,8 +63,9 @@ async def test_50mb_file_arrives_identical_and_committed(
 async def test_short_sts_is_renewed_during_a_long_upload(
     make_sandbox: Any, harness: Any, tmp_path: Path
 ) -> None:
-    # 3 s credentials and ~1.5 MB/s: the upload lasts over 10 s, renewals must keep it alive.
-    sandbox = make_sandbox(sts_ttl=3.0, faults="oss.upload_part=bandwidth:400KB")
+    # 3 s credentials and 4 x 384 KiB/s = 1.5 MiB/s: 16 MiB lasts over 10 s, renewals must
+    # keep it alive.
+    sandbox = make_sandbox(sts_ttl=3.0, faults="oss.upload_part=bandwidth:384KiB")
     path, md5 = make_video(tmp_path / "videos", "long.mp4", 16 * MIB)
     h = harness(sandbox, max_parts=4)
     start = time.monotonic()

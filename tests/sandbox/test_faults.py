@@ -11,7 +11,8 @@ import pytest
 from tests.polling import wait_until
 from tests.sandbox.helpers import api_call, create_params, create_upload, youku_code
 from youku_tui.sandbox import SandboxThread
-from youku_tui.sandbox.faults import FaultPlan, FaultSpecError, parse_size_rate
+from youku_tui.sandbox.faults import FaultPlan, FaultSpecError
+from youku_tui.units import MIB, parse_size
 
 
 def decisions(plan: FaultPlan, route: str, n: int) -> list[bool]:
@@ -37,17 +38,32 @@ def test_globs_counts_and_stacking() -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["oss.get", "oss.get=teapot", "oss.get=200", "x=503@2", "x=bandwidth:fast"]
+    "spec",
+    [
+        "oss.get",
+        "oss.get=teapot",
+        "oss.get=200",
+        "x=503@2",
+        "x=bandwidth:fast",
+        "x=bandwidth:0",
+        "x=bandwidth:2TB",
+    ],
 )
 def test_bad_specs_are_refused(spec: str) -> None:
     with pytest.raises(FaultSpecError):
         FaultPlan(spec)
 
 
-def test_size_rates() -> None:
-    assert parse_size_rate("2MB") == 2_000_000
-    assert parse_size_rate("1MiB/s") == 1024 * 1024
-    assert parse_size_rate("500") == 500
+@pytest.mark.parametrize("size", ["2MB", "2M", "2MiB", "2mb/s", "1.5MB", "512K", "500KB", "500"])
+def test_bandwidth_sizes_mean_what_the_apps_sizes_mean(size: str) -> None:
+    """One convention (youku_tui.units): the sandbox's ``2MB`` is the config's and --bandwidth's."""
+    [rule] = FaultPlan(f"oss.*=bandwidth:{size}").rules
+    assert rule.value == parse_size(size)
+
+
+def test_bandwidth_megabytes_are_binary() -> None:
+    [rule] = FaultPlan("oss.*=bandwidth:2MB").rules
+    assert rule.value == 2 * MIB
 
 
 def test_status_and_youku_faults_reach_clients(make_sandbox: Any) -> None:
@@ -80,7 +96,7 @@ def test_bandwidth_cap_and_latency(sandbox: SandboxThread) -> None:
     sandbox.set_faults("oss.put_object=bandwidth:1MB,oss.head=latency:300")
     started = time.monotonic()
     upload.bucket().put_object(upload.key, b"z" * 500_000)
-    assert time.monotonic() - started > 0.4  # 500 kB at 1 MB/s
+    assert time.monotonic() - started > 0.4  # 500 kB at 1 MiB/s
     started = time.monotonic()
     upload.bucket().head_object(upload.key)
     assert time.monotonic() - started >= 0.3
@@ -104,7 +120,7 @@ def test_stopping_does_not_wait_for_a_throttled_upload(make_sandbox: Any) -> Non
     wait_until(lambda: sb.stats()["oss.bytes_received"] > 0, "the throttled body to arrive")
     started = time.monotonic()
     sb.stop()
-    assert time.monotonic() - started < 5.0  # 3 MB at 100 KB/s would take 30 s
+    assert time.monotonic() - started < 5.0  # 3 MB at 100 KiB/s would take 29 s
     worker.join(timeout=10)
     assert not worker.is_alive(), "the upload still ran 10 s after the sandbox stopped"
     [result] = outcome

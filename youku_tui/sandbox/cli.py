@@ -49,7 +49,10 @@ def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--faults",
         default="",
-        help="fault rules ROUTE=ACTION[@RATE][#COUNT],... e.g. 'oss.upload_part=503@0.1'",
+        help=(
+            "fault rules ROUTE=ACTION[@RATE][#COUNT],... e.g. 'oss.upload_part=503@0.1' or "
+            "'oss.*=bandwidth:2MB' (2 MiB/s per connection)"
+        ),
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault decisions")
     modes = parser.add_argument_group("production paths (off by default, usable together)")

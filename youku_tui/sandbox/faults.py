@@ -3,8 +3,9 @@
 Grammar (docs/architecture.md): comma-separated rules ``ROUTE=ACTION[@RATE][#COUNT]``.
 ROUTE is a route name or a glob (``oss.*``, ``*``); RATE a fraction 0..1 (default 1); COUNT
 the most times the rule fires (default unlimited). ACTION is an HTTP status (``503``),
-``youku:CODE``, ``drop``, ``latency:MS`` or ``bandwidth:RATE`` (``2MB`` = 2,000,000 bytes/s,
-``2MiB`` = 2 x 1024 x 1024, ``B``/``KB``/``KiB``/``GB``/``GiB`` alike, an optional ``/s``).
+``youku:CODE``, ``drop``, ``latency:MS`` or ``bandwidth:RATE`` (bytes per second, a size as
+:mod:`youku_tui.units` reads it everywhere in the app: ``2MB`` = ``2MiB`` = 2 x 1024 x 1024, an
+optional ``/s``).
 
 Each rule draws from its own random generator seeded from ``seed`` and the rule's position,
 so the n-th request a rule sees always gets the same decision under the same seed.
@@ -18,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from youku_tui.units import parse_size
+
 
 class FaultKind(StrEnum):
     STATUS = "status"
@@ -30,19 +33,6 @@ class FaultKind(StrEnum):
 # Faults that replace the answer; latency and bandwidth only slow it and can stack with them.
 TERMINAL_KINDS = frozenset({FaultKind.STATUS, FaultKind.YOUKU, FaultKind.DROP})
 
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "k": 1000,
-    "m": 1000**2,
-    "g": 1000**3,
-}
 _RULE_RE = re.compile(
     r"^(?P<route>[A-Za-z0-9_.*?\[\]-]+)=(?P<action>[^@#]+)"
     r"(?:@(?P<rate>[0-9.]+))?(?:#(?P<count>[0-9]+))?$"
@@ -95,11 +85,14 @@ class FaultDecision:
 NO_FAULT = FaultDecision()
 
 
-def parse_size_rate(text: str) -> int:
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)(?:/s)?", text.strip())
-    if not match or match.group(2).lower() not in _UNITS:
-        raise FaultSpecError(f"bad bandwidth {text!r} (use e.g. 500KB, 2MB, 1MiB)")
-    value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+def parse_bandwidth(text: str) -> int:
+    """``bandwidth:RATE``'s rate in bytes per second, read by the app's one size parser."""
+    try:
+        value = parse_size(text)
+    except ValueError:
+        raise FaultSpecError(
+            f"bad bandwidth {text!r} (bytes per second: e.g. 500K, 2MB, 1MiB; binary units)"
+        ) from None
     if value <= 0:
         raise FaultSpecError(f"bandwidth {text!r} must be positive")
     return value
@@ -123,7 +116,7 @@ def parse_rule(text: str, index: int, seed: int) -> FaultRule:
     elif action.startswith("latency:") and action[8:].isdigit():
         kind, value = FaultKind.LATENCY, int(action[8:])
     elif action.startswith("bandwidth:"):
-        kind, value = FaultKind.BANDWIDTH, parse_size_rate(action[10:])
+        kind, value = FaultKind.BANDWIDTH, parse_bandwidth(action[10:])
     else:
         raise FaultSpecError(
             f"bad action {action!r} in {text!r} "
