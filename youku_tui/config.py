@@ -9,8 +9,9 @@ checks them when it loads the keymap (this module stays headless).
 
 ``$XDG_CONFIG_HOME/youku-tui/config.toml`` holds the client id and tokens, so it is written
 with mode 0600. Environment variables ``YOUKU_API_BASE``, ``YOUKU_CLIENT_ID``,
-``YOUKU_ACCESS_TOKEN``, ``YOUKU_REFRESH_TOKEN`` and ``YOUKU_CA_BUNDLE`` override the file
-(and are never written back to it unless the user logs in).
+``YOUKU_ACCESS_TOKEN``, ``YOUKU_REFRESH_TOKEN`` and ``YOUKU_CA_BUNDLE`` override the file for
+the run and are never written back to it: :func:`update_config` reads the file without them and
+writes only what the caller changed (a login the user typed, tokens Youku refreshed).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from youku_tui import paths
 from youku_tui.cli.main import main
 from youku_tui.cli.progress import JsonLines, TerminalBoard
-from youku_tui.config import Config, load_config, save_config
+from youku_tui.config import Config, Credentials, load_config, save_config
 from youku_tui.engine.events import (
     Progress,
     StateChanged,
@@ -292,3 +293,40 @@ def test_upload_with_a_preset_of_the_config(
     assert json.loads(out.out.splitlines()[-1])["title"] == "Trip 1"
     assert main(["upload", "--sandbox", str(video), "--preset", "nope"]) == 2
     assert "no preset 'nope' in the config; presets: travel" in capsys.readouterr().err
+
+
+LOGIN_FILE = """\
+# my settings
+[youku]
+client_id = "file-cid"
+
+[engine]
+max_uploads = 2
+"""
+
+
+def test_login_saves_the_login_and_none_of_the_environments_overrides(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """YOUKU_* in the environment are for this run: `login` writes what the file had plus the
+    new login, never the env's API base, CA bundle or tokens."""
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(LOGIN_FILE)
+    before = load_config(use_env=False)
+    env = {
+        "YOUKU_API_BASE": "http://127.0.0.1:9",
+        "YOUKU_CA_BUNDLE": str(tmp_path / "env-ca.pem"),
+        "YOUKU_CLIENT_ID": "env-cid",
+        "YOUKU_ACCESS_TOKEN": "env-token",
+        "YOUKU_REFRESH_TOKEN": "env-refresh",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["login", "--access-token", "AT-new"]) == 0
+    text = path.read_text()
+    for value in env.values():
+        assert value not in text
+    assert text.startswith("# my settings\n[youku]\n")
+    expected = Credentials(client_id="file-cid", access_token="AT-new")
+    assert load_config(use_env=False) == replace(before, credentials=expected)

@@ -58,6 +58,25 @@ def test_update_does_not_write_env_tokens(monkeypatch: pytest.MonkeyPatch) -> No
     assert "env-token" not in text and "file-token" in text
 
 
+def test_a_save_writes_the_file_plus_the_change_never_the_env_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Refreshed tokens saved while YOUKU_* override the file (runtime.save_tokens): the
+    new tokens go in, the environment's API base and CA bundle stay out."""
+    save_config(Config(credentials=Credentials("cid", "file-token", "r")))
+    before = load_config(use_env=False)
+    monkeypatch.setenv("YOUKU_API_BASE", "http://127.0.0.1:9")
+    monkeypatch.setenv("YOUKU_CA_BUNDLE", "/env/ca.pem")
+    monkeypatch.setenv("YOUKU_REFRESH_TOKEN", "env-refresh")
+    running = load_config()
+    assert (running.api_base, running.ca_bundle) == ("http://127.0.0.1:9", "/env/ca.pem")
+    refreshed = replace(running.credentials, access_token="new-at", refresh_token="new-rt")
+    update_config(credentials=refreshed)
+    text = paths.config_file().read_text()
+    assert "127.0.0.1:9" not in text and "/env/ca.pem" not in text
+    assert load_config(use_env=False) == replace(before, credentials=refreshed)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

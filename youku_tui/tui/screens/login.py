@@ -84,12 +84,13 @@ class LoginScreen(Screen[LoginResult | None]):
                     password=True, placeholder="refresh token", id="refresh_token", compact=True
                 )
                 yield Label("API base")
-                yield SteadyInput(
-                    self.config.api_base or DEFAULT_API_BASE, id="api_base", compact=True
-                )
+                yield SteadyInput(self._shown_api_base(), id="api_base", compact=True)
             yield Static("", id="login-error")
             yield Button("Save and continue (ctrl+s)", variant="primary", compact=True, id="save")
         yield PaletteFooter()
+
+    def _shown_api_base(self) -> str:
+        return self.config.api_base or DEFAULT_API_BASE
 
     def on_mount(self) -> None:
         self.query_one("#client_id", Input).focus()
@@ -116,9 +117,11 @@ class LoginScreen(Screen[LoginResult | None]):
             api_base = check_api_base(self._value("api_base"))
             creds = Credentials(client_id=client_id, access_token=access, refresh_token=refresh)
             if self.save:
-                api_base = update_config(
-                    self.config_path, credentials=creds, api_base=api_base
-                ).api_base
+                # The field starts with this run's API base, which YOUKU_API_BASE may have
+                # set: the file gets it only when the user typed another.
+                shown = check_api_base(self._shown_api_base())
+                changed = {"api_base": api_base} if api_base != shown else {}
+                update_config(self.config_path, credentials=creds, **changed)
         except ConfigError as exc:
             error.update(safe_markup(exc))
             return
