@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import oss2
 import pytest
 
 from tests.polling import until
 from youku_tui.api.client import YoukuClient
 from youku_tui.api.retry import RetryPolicy
 from youku_tui.config import EngineSettings
+from youku_tui.engine.checkpoint import Checkpoint, CheckpointStore
 from youku_tui.engine.events import EngineEvent
 from youku_tui.engine.manager import UploadEngine
+from youku_tui.engine.owner import OwnerLock
 from youku_tui.sandbox import SandboxThread
 
 KIB = 1024
@@ -78,6 +83,14 @@ class Harness:
             await asyncio.wait_for(engine.wait_idle(), seconds)
             return engine.snapshot(upload_id)
 
+    async def resume_saved(self, upload_id: str, seconds: float = 30) -> Any:
+        """Start the engine on the saved checkpoints (every one loads), wait (``seconds`` at
+        most) until idle; the snapshot of ``upload_id``."""
+        async with self as engine:
+            assert engine.load_checkpoints(start=True) == []
+            await asyncio.wait_for(engine.wait_idle(), seconds)
+            return engine.snapshot(upload_id)
+
     def of_kind(self, kind: str) -> list[Any]:
         return [e for e in self.events if e.kind == kind]
 
@@ -100,4 +113,47 @@ async def wait_for_parts(
         lambda: engine.snapshot(upload_id).parts_done >= count,
         f"{count} parts of {upload_id} stored",
         within=within,
+    )
+
+
+async def pause_after_parts(h: Harness, path: Path, metadata: Any, parts: int) -> str:
+    """Upload ``path`` until ``parts`` parts are stored, pause it and stop the engine (its
+    checkpoint saved); the upload's id."""
+    async with h as engine:
+        upload_id = engine.add(path, metadata)
+        await wait_for_parts(engine, upload_id, parts)
+        engine.pause(upload_id)
+        await asyncio.wait_for(engine.wait_idle(), 10)
+    return upload_id
+
+
+@contextmanager
+def owned_checkpoints(h: Harness) -> Iterator[CheckpointStore]:
+    """The harness's checkpoint folder, owned (so a checkpoint can be saved) until the block
+    ends; the next engine owns it then."""
+    store = CheckpointStore(h.checkpoint_dir, OwnerLock.acquire(h.checkpoint_dir))
+    assert store.owner is not None
+    try:
+        yield store
+    finally:
+        store.owner.release()
+
+
+async def overwrite_part_on_oss(
+    sandbox: SandboxThread, checkpoint: Checkpoint, number: int
+) -> None:
+    """Store other bytes of the same size as part ``number`` of the checkpoint's multipart
+    upload, with credentials of its own: OSS then holds a part the checkpoint does not
+    describe (what a damaged transfer looks like to the engine)."""
+    async with YoukuClient(sandbox.credentials, api_base=sandbox.api_base) as client:
+        sts = await client.get_sts(
+            upload_token=checkpoint.upload_token,
+            oss_bucket=checkpoint.bucket,
+            oss_object=checkpoint.object,
+        )
+    auth = oss2.StsAuth(sts.access_key_id, sts.access_key_secret, sts.security_token)
+    bucket = oss2.Bucket(auth, sts.endpoint_url, checkpoint.bucket)
+    garbage = os.urandom(checkpoint.parts[number].size)
+    await asyncio.to_thread(
+        bucket.upload_part, checkpoint.object, checkpoint.multipart_upload_id, number, garbage
     )

@@ -10,12 +10,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import oss2
 import pytest
 
-from tests.e2e.e2e_helpers import MIB, make_video, wait_for_parts
+from tests.e2e.e2e_helpers import (
+    MIB,
+    make_video,
+    overwrite_part_on_oss,
+    owned_checkpoints,
+    pause_after_parts,
+    wait_for_parts,
+)
 from youku_tui.api import codes
-from youku_tui.api.client import YoukuClient
 from youku_tui.engine.states import UploadState
 from youku_tui.errors import MetadataError, NotLoggedInError, OwnerBusyError
 from youku_tui.metadata import PublicType, VideoMetadata
@@ -92,9 +97,9 @@ async def test_oss_refusing_expired_credentials_triggers_a_renewal(
     make_sandbox: Any, harness: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the planned renewal switched off, OSS's SecurityTokenExpired must renew."""
-    from youku_tui.engine.job import UploadJob
+    from youku_tui.engine.sts import StsSession
 
-    monkeypatch.setattr(UploadJob, "_renew_delay", lambda self: 3600.0)
+    monkeypatch.setattr(StsSession, "renew_delay", lambda self: 3600.0)
     sandbox = make_sandbox(sts_ttl=2.0, faults="oss.upload_part=bandwidth:500KB")
     path, md5 = make_video(tmp_path / "videos", "reactive.mp4", 6 * MIB)
     h = harness(sandbox, max_parts=2)
@@ -233,40 +238,48 @@ async def test_integrity_refusal_resends_once_then_fails_loudly(
     assert snap.last_error_code == "120010301"
 
 
+async def test_oss_refusing_complete_sends_the_whole_file_again_once(
+    make_sandbox: Any, harness: Any, tmp_path: Path
+) -> None:
+    """The OSS side of "send the whole file again, once" (the Youku side is above): under a
+    strict STS policy ListParts cannot show that a recorded part was overwritten, so Complete
+    is refused (InvalidPart); the multipart upload is aborted and the file sent again."""
+    sandbox = make_sandbox(strict_policy=True, faults="oss.upload_part=bandwidth:1MB")
+    path, md5 = make_video(tmp_path / "videos", "c.mp4", 6 * MIB)  # 24 parts
+    h = harness(sandbox, max_parts=2)
+    upload_id = await pause_after_parts(h, path, META, 6)
+    with owned_checkpoints(h) as store:
+        checkpoint = store.load(upload_id)
+    await overwrite_part_on_oss(sandbox, checkpoint, min(checkpoint.parts))
+    sandbox.set_faults("")
+    h2 = harness(sandbox, max_parts=2)
+    snap = await h2.resume_saved(upload_id)
+    assert snap.state is UploadState.DONE, snap.last_error
+    assert [v["md5"] for v in sandbox.videos()] == [md5]
+    stats = sandbox.stats()
+    assert stats["oss.initiate"] == 2, stats  # the damaged multipart upload, then a new one
+    assert stats["oss.upload_part"] >= 6 + 24, stats
+    notes = [e.message for e in h2.of_kind("log")]
+    assert sum("sending the whole file again, once" in n for n in notes) == 1, notes
+
+
 async def test_resume_checks_parts_against_listparts_without_hashing_again(
     make_sandbox: Any, harness: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from youku_tui.engine import job as job_module
-    from youku_tui.engine.checkpoint import CheckpointStore
-    from youku_tui.engine.owner import OwnerLock
 
     sandbox = make_sandbox(faults="oss.upload_part=bandwidth:1MB")
     path, md5 = make_video(tmp_path / "videos", "r.mp4", 6 * MIB)  # 24 parts
     h = harness(sandbox, max_parts=2)
-    async with h as engine:
-        upload_id = engine.add(path, META)
-        await wait_for_parts(engine, upload_id, 6, within=20)
-        engine.pause(upload_id)
-        await asyncio.wait_for(engine.wait_idle(), 5)
-    store = CheckpointStore(h.checkpoint_dir, OwnerLock.acquire(h.checkpoint_dir))
-    checkpoint = store.load(upload_id)
-    mpu = checkpoint.multipart_upload_id
-    # Part 1 now holds other bytes on OSS (it must be sent again); part 2 is stored on OSS
-    # but missing from the checkpoint (it must be adopted, not sent again).
-    async with YoukuClient(sandbox.credentials, api_base=sandbox.api_base) as client:
-        sts = await client.get_sts(
-            upload_token=checkpoint.upload_token,
-            oss_bucket=checkpoint.bucket,
-            oss_object=checkpoint.object,
-        )
-    auth = oss2.StsAuth(sts.access_key_id, sts.access_key_secret, sts.security_token)
-    bucket = oss2.Bucket(auth, sts.endpoint_url, checkpoint.bucket)
-    garbage = os.urandom(checkpoint.parts[1].size)
-    await asyncio.to_thread(bucket.upload_part, checkpoint.object, mpu, 1, garbage)
-    del checkpoint.parts[2]
-    store.save(checkpoint)
-    assert store.owner is not None
-    store.owner.release()  # the engine below owns the folder
+    upload_id = await pause_after_parts(h, path, META, 6)
+    with owned_checkpoints(h) as store:
+        checkpoint = store.load(upload_id)
+        mpu = checkpoint.multipart_upload_id
+        # Part 1 now holds other bytes on OSS (it must be sent again); part 2 is stored on
+        # OSS but missing from the checkpoint (it must be adopted, not sent again).
+        await overwrite_part_on_oss(sandbox, checkpoint, 1)
+        del checkpoint.parts[2]
+        store.save(checkpoint)
     sent_before = collections.Counter(sandbox.part_requests(mpu))
 
     def no_hashing(*args: object, **kwargs: object) -> str:
@@ -276,10 +289,7 @@ async def test_resume_checks_parts_against_listparts_without_hashing_again(
     sandbox.set_faults("")
     stats_before = sandbox.stats()
     h2 = harness(sandbox, max_parts=2)
-    async with h2 as engine:
-        assert engine.load_checkpoints(start=True) == []
-        await asyncio.wait_for(engine.wait_idle(), 30)
-        snap = engine.snapshot(upload_id)
+    snap = await h2.resume_saved(upload_id)
     assert snap.state is UploadState.DONE, snap.last_error
     assert sandbox.videos()[0]["md5"] == md5
     sent = collections.Counter(sandbox.part_requests(mpu)) - sent_before

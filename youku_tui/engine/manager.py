@@ -33,6 +33,7 @@ from youku_tui.engine.checkpoint import (
 )
 from youku_tui.engine.concurrency import ConcurrencyControl
 from youku_tui.engine.connections import oss_session
+from youku_tui.engine.context import EngineContext
 from youku_tui.engine.events import (
     EngineEvent,
     EventSink,
@@ -47,7 +48,7 @@ from youku_tui.engine.events import (
 )
 from youku_tui.engine.hashing import crcmod_has_c_extension
 from youku_tui.engine.ids import new_upload_id
-from youku_tui.engine.job import EngineContext, UploadJob
+from youku_tui.engine.job import UploadJob
 from youku_tui.engine.limits import AsyncSlots, Bandwidth
 from youku_tui.engine.oss_access import OssAccess, verifying
 from youku_tui.engine.owner import OwnerLock
