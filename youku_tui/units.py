@@ -53,8 +53,13 @@ def format_size(count: float) -> str:
     raise AssertionError("unreachable: the last unit always returns")  # pragma: no cover
 
 
-def format_speed(bytes_per_second: float) -> str:
-    """``"1.5 MiB/s"``, or ``"-"`` when nothing moves."""
+def format_speed(bytes_per_second: float, *, short: bool = False) -> str:
+    """``"1.5 MiB/s"``, or ``"-"`` when nothing moves. ``short``: at most 10 cells, for a
+    column (``"153 KiB/s"``: no decimal from 100 on, where "153.2 KiB/s" would be cut)."""
     if bytes_per_second <= 0:
         return "-"
-    return format_size(bytes_per_second) + "/s"
+    shown = format_size(bytes_per_second)
+    number, unit = shown.split(" ")
+    if short and float(number) >= 100:
+        shown = f"{float(number):.0f} {unit}"
+    return shown + "/s"

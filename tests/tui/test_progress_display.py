@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from tests.tui.fake_engine import FakeEngine, sample_snapshots
 from tests.tui.helpers import AppFactory, painted_dashboard
+from youku_tui.engine.states import UploadState
 from youku_tui.tui.format import IN_FLIGHT_SHADE, progress_bar
 from youku_tui.tui.widgets.dashboard.detail_pane import DetailPane
 from youku_tui.tui.widgets.dashboard.header_stats import HeaderStats
@@ -40,6 +41,20 @@ async def test_a_row_with_everything_in_flight_shows_zero_percent(make_app: AppF
         assert (
             "400.0 MB" not in totals.split(" of ", maxsplit=1)[0]
         )  # in-flight bytes are not in the total
+
+
+async def test_a_speed_from_100_on_fits_its_column_at_80_columns(make_app: AppFactory) -> None:
+    snaps = sample_snapshots()
+    uploading = next(s for s in snaps if s.state is UploadState.UPLOADING)
+    engine = FakeEngine(snaps)
+    app = make_app(engine=engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.bridge.speeds[uploading.upload_id] = 153.2 * 1024  # "153.2 KiB/s" is 11 cells
+        screen = await painted_dashboard(pilot)
+        [row] = [r for r in screen.query_one(UploadList).rows if r.upload_id == uploading.upload_id]
+        assert row.speed == "153 KiB/s"
+        line = screen.query_one(UploadList).render_line(snaps.index(uploading)).text
+        assert " 153 KiB/s " in line and "…" not in line
 
 
 async def test_the_bar_is_visible_on_the_selected_row_in_the_light_theme(

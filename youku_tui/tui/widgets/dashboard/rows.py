@@ -67,7 +67,7 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
         phase=phase if active else "",
         fraction=fraction,
         in_flight=in_flight,
-        speed=format_speed(speed) if active else "-",
+        speed=format_speed(speed, short=True) if active else "-",
         eta=human_duration(eta),
         parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total and keeps else "-",
         retries=snap.retries,
