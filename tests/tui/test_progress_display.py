@@ -57,6 +57,28 @@ async def test_a_speed_from_100_on_fits_its_column_at_80_columns(make_app: AppFa
         assert " 153 KiB/s " in line and "…" not in line
 
 
+async def test_a_cancelled_upload_shows_no_progress_kept(make_app: AppFactory) -> None:
+    snaps = sample_snapshots()
+    paused = next(s for s in snaps if s.state is UploadState.PAUSED)  # 100 of 300 MiB sent
+    snaps[snaps.index(paused)] = replace(paused, state=UploadState.CANCELLED)
+    app = make_app(engine=FakeEngine(snaps))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await painted_dashboard(pilot)
+        rows = screen.query_one(UploadList).rows
+        [row] = [r for r in rows if r.upload_id == paused.upload_id]
+        assert (row.percent, row.fraction, row.parts) == ("-", 0.0, "-")
+        line = screen.query_one(UploadList).render_line(rows.index(row)).text
+        assert "cancelled" in line and "%" not in line and "█" not in line
+        totals = screen.totals(snaps)
+        kept = [s for s in snaps if s.upload_id != paused.upload_id]
+        assert totals.bytes_total == sum(s.size for s in kept)
+        screen.query_one(UploadList).move_cursor(rows.index(row))
+        await pilot.pause()
+        detail = str(screen.query_one(DetailPane)._body.render())
+        assert "parts: -" in detail and "progress was thrown away" in detail
+        assert "confirmed by OSS" not in detail
+
+
 async def test_the_bar_is_visible_on_the_selected_row_in_the_light_theme(
     make_app: AppFactory,
 ) -> None:

@@ -194,13 +194,13 @@ class DashboardScreen(Screen[None]):
 
     def totals(self, snapshots: list[UploadSnapshot]) -> Totals:
         settings = self.youku.limits
+        # A cancelled upload's bytes were thrown away and it will not be sent: not in the sums.
+        kept = [s for s in snapshots if s.state is not UploadState.CANCELLED]
         return Totals(
             count=len(snapshots),
             by_state=Counter(s.state for s in snapshots),
-            bytes_done=sum(
-                s.size if s.state is UploadState.DONE else s.bytes_done for s in snapshots
-            ),
-            bytes_total=sum(s.size for s in snapshots),
+            bytes_done=sum(s.size if s.state is UploadState.DONE else s.bytes_done for s in kept),
+            bytes_total=sum(s.size for s in kept),
             speed=self.overall_speed(),
             max_uploads=settings.max_uploads,
             bandwidth=settings.bandwidth,

@@ -17,10 +17,13 @@ from youku_tui.units import format_size
 def detail_text(snap: UploadSnapshot | None, log: Iterable[str], video_id: str = "") -> str:
     if snap is None:
         return "[dim]No upload selected. Press [b]a[/b] to add files.[/dim]"
+    parts = f"{snap.parts_done}/{snap.parts_total}"
+    if snap.state is UploadState.CANCELLED:
+        parts = "-"  # aborted on OSS with the upload
     lines = [
         f"[b]{safe_markup(snap.title)}[/b]  {safe_markup(snap.path)}",
         f"state: [b]{snap.state}[/b]  size: {format_size(snap.size)}  "
-        f"parts: {snap.parts_done}/{snap.parts_total}  retries: {snap.retries}",
+        f"parts: {parts}  retries: {snap.retries}",
     ]
     if snap.state is UploadState.CANCELLED:
         lines.append("cancelled: its progress was thrown away; [b]r[/b] starts it over")
