@@ -28,7 +28,7 @@ from oss2.models import PartInfo
 from youku_tui.api.models import StsCredentials
 from youku_tui.engine.hashing import crc64
 from youku_tui.engine.limits import Bandwidth
-from youku_tui.engine.oss_access import signer_for
+from youku_tui.engine.oss_access import oss2_internal, signer_for
 from youku_tui.errors import (
     LocalFileError,
     OssCredentialsError,
@@ -273,14 +273,15 @@ class OssTarget:
         """Every stored part, 1,000 per request (oss2's resumable_upload asks for one).
 
         oss2's parser drops ``HashCrc64ecma``, so we read the XML ourselves through the
-        bucket's signed ``_do`` call.
+        bucket's signed ``_do`` call (an oss2 internal, see ``oss_access.OSS2_INTERNALS``).
         """
         bucket = self._current_bucket()
+        signed_call = oss2_internal(bucket, oss2.Bucket, "_do")
         parts: dict[int, StoredPart] = {}
         marker = ""
         for _ in range(100):  # 10,000 parts at most: 10 pages; the cap guards a looping server
             try:
-                resp = bucket._do(
+                resp = signed_call(
                     "GET",
                     bucket.bucket_name,
                     self.key,
