@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Input, OptionList, Select, TextArea
 
 from tests.tui.fake_engine import FakeEngine
-from tests.tui.helpers import TODAY, AppFactory, wait_listing
+from tests.tui.helpers import TODAY, AppFactory, current_screen, wait_listing
 from youku_tui.config import load_config
 from youku_tui.metadata import PublicType
 from youku_tui.tui.screens import browser, metadata_form
@@ -261,6 +261,34 @@ def test_a_file_with_its_own_title_keeps_its_own_tag_problems() -> None:
     _, problems = plan_batch(state, paths, TODAY)
     assert [(p.field, p.path) for p in problems if p.severity == "error"] == [("tags", paths[0])]
     assert "shorter than 2 characters (for a.mp4)" in problems[0].text
+
+
+async def test_own_tags_x_with_an_own_title_keep_the_form_from_starting(
+    make_app: AppFactory, video_folder: Path
+) -> None:
+    """Through the form: an own title must not hide the same file's own tag problem (the
+    form said 'ready', then engine.add refused the upload)."""
+    engine = FakeEngine()
+    app = make_app(engine=engine, snapshots=False, paths=[video_folder])
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot, app, video_folder)
+        await pilot.press("ctrl+t", "down", "enter")  # the second file: own title, own tags
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"City at night", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("x", "enter")
+        await pilot.pause()
+        assert form.state.tag_overrides == {video_folder / "city-walk.mov": "x"}
+        summary = str(form.query_one("#summary").render())
+        assert summary.startswith("✗ cannot start: fix tags"), summary
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert current_screen(app) is form  # not started
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and "city-walk.mov" in errors[-1], errors
+    assert engine.added == []
 
 
 def test_files_with_the_same_name_in_two_folders_keep_their_own_problems() -> None:
