@@ -68,6 +68,7 @@ class Spoiler:
     def __init__(self, spoil: str) -> None:
         self.spoil = spoil
         self.requests: Counter[str] = Counter()
+        self.answered = 0  # answers sent to their end
         self.port = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -81,6 +82,7 @@ class Spoiler:
             await reader.readexactly(length)
             self.requests[head.split()[1].decode()] += 1
             await self.answer(writer)
+            self.answered += 1
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -189,10 +191,21 @@ async def test_a_dripped_answer_is_cut_at_the_attempt_deadline() -> None:
     state = Spoiler("drip")
     server = await asyncio.start_server(state.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    async with server, _client(port) as client:
+    # Attempts decide here, not the budget: with a 1.5 s budget a first attempt that a loaded
+    # machine stretched past it was the only one (the retry was never tried).
+    client = YoukuClient(
+        Credentials(client_id="cid", access_token="at"),
+        api_base=f"http://127.0.0.1:{port}",
+        retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02),
+        timeout=5.0,  # per read: a byte every 0.3 s never trips it, only the deadline does
+        attempt_deadline=0.6,
+        total_budget=120,
+    )
+    async with server, client:
         with pytest.raises(TransientError, match="did not answer within 1s"):
             await client.commit(upload_token="u")
-    assert state.requests["/uploads/commit.json"] >= 2  # commit is safe to repeat
+    assert state.requests["/uploads/commit.json"] == 2  # commit is safe to repeat
+    assert state.answered == 0  # each answer was cut before its end (it takes 20 s)
 
 
 async def test_create_is_retried_when_the_request_surely_did_not_arrive() -> None:

@@ -129,8 +129,6 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
     except FaultSpecError as exc:
         print(f"youku-tui sandbox: {exc}", file=sys.stderr)
         return 2
-    from youku_tui.sandbox.server import Sandbox  # loads aiohttp: only when serving
-
     data_dir: Path = args.data if args.data is not None else paths.sandbox_data_dir()
     if args.clear:
         try:
@@ -140,6 +138,8 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
             return 1
         print(f"youku-tui sandbox: cleared {data_dir} ({freed / 1024**2:.1f} MiB freed)")
         return 0
+    from youku_tui.sandbox.server import Sandbox  # loads aiohttp: only when serving (not --clear)
+
     sandbox = Sandbox(
         data_dir,
         host=args.host,
