@@ -6,12 +6,19 @@ import time
 from email.utils import formatdate
 from pathlib import Path
 
+import certifi
 import pytest
 
 from youku_tui.api.client import parse_answer
 from youku_tui.api.models import parse_expires_in, parse_sts
 from youku_tui.errors import ApiError, ConfigError, TokenExpiredError, TransientError
-from youku_tui.net import EndpointError, ServerClock, oss_endpoint_url, resolve_ca_bundle
+from youku_tui.net import (
+    EndpointError,
+    ServerClock,
+    oss_endpoint_url,
+    resolve_ca_bundle,
+    ssl_context,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +88,21 @@ def test_ca_bundle_precedence(tmp_path: Path) -> None:
     assert resolve_ca_bundle("", {}) == ""
     with pytest.raises(ConfigError, match="ca_bundle"):
         resolve_ca_bundle(str(tmp_path / "missing.pem"), env)
+
+
+def test_one_ssl_context_per_bundle_made_again_when_the_file_changes(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(Path(certifi.where()).read_text())
+    first = ssl_context(str(bundle))
+    assert ssl_context(str(bundle)) is first  # loading a bundle is costly: once
+    assert first.cert_store_stats()["x509_ca"] > 100
+    one_ca = Path(certifi.where()).read_text().split("-----END CERTIFICATE-----")[0]
+    bundle.write_text(one_ca + "-----END CERTIFICATE-----\n")  # the user edits the bundle
+    again = ssl_context(str(bundle))
+    assert again is not first and again.cert_store_stats()["x509_ca"] == 1
+    bundle.write_text("not a certificate")
+    with pytest.raises(ConfigError, match="cannot load the CA bundle"):
+        ssl_context(str(bundle))
 
 
 def test_server_clock_learns_the_offset_from_date_headers() -> None:
