@@ -1,4 +1,5 @@
-"""Byte sizes in one convention, for the config file, the CLI and the TUI alike.
+"""Byte sizes in one convention, and durations in one format, for the config file, the CLI
+and the TUI alike.
 
 Every size is binary: a user's ``5MB``, ``5M`` and ``5MiB`` all mean 5 x 1024 x 1024 bytes (as
 rclone and most upload tools read them), and sizes are always *shown* with the IEC names
@@ -63,3 +64,20 @@ def format_speed(bytes_per_second: float, *, short: bool = False) -> str:
     if short and float(number) >= 100:
         shown = f"{float(number):.0f} {unit}"
     return shown + "/s"
+
+
+def format_duration(seconds: float | None) -> str:
+    """``42s``, ``12m05s``, ``1h02m`` (as rclone shows an ETA); ``-`` when unknown.
+
+    At most six cells below 100 hours: the TUI's narrowest ETA column.
+    """
+    if seconds is None or seconds < 0:
+        return "-"
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

@@ -204,7 +204,7 @@ def test_board_fits_80_columns_in_cells_with_speed_and_eta() -> None:
     lines = board.lines()
     assert all(cells(line) <= 79 for line in lines), [cells(line) for line in lines]
     cjk, plain = lines
-    assert "3.0 MiB/s" in cjk and "ETA 0:19" in cjk  # (100 - 30 - 12 in flight) MiB at 3 MiB/s
+    assert "3.0 MiB/s" in cjk and "ETA 19s" in cjk  # (100 - 30 - 12 in flight) MiB at 3 MiB/s
     assert " 30.0%" in cjk and " 60.0%" in plain
     # The bars line up although one title is wide characters: columns counted in cells.
     assert cells(cjk[: cjk.index("[")]) == cells(plain[: plain.index("[")])
@@ -238,7 +238,7 @@ def test_piped_board_prints_a_progress_line_per_upload_at_most_every_interval() 
     )
     progress_lines = [line for line in out.getvalue().splitlines() if "confirmed" in line]
     assert progress_lines == [
-        "clip:  10.0%   1.0 MiB/s ETA 1:18 (10.0 MiB of 100.0 MiB confirmed, part 3/10)"
+        "clip:  10.0%   1.0 MiB/s ETA 1m18s (10.0 MiB of 100.0 MiB confirmed, part 3/10)"
     ]
     often = io.StringIO()
     board = TerminalBoard(often, tty=False, piped_interval=0)

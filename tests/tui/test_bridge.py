@@ -11,7 +11,7 @@ from youku_tui.engine.events import (
 )
 from youku_tui.engine.states import FailureKind, UploadState
 from youku_tui.tui.bridge import EngineBridge
-from youku_tui.tui.format import human_duration, progress_bar
+from youku_tui.tui.format import progress_bar
 from youku_tui.units import format_size, parse_size
 
 
@@ -70,8 +70,6 @@ def test_not_logged_in_is_noticed_by_the_failure_kind_not_the_class_name() -> No
 def test_formatters() -> None:
     assert format_size(0) == "0 B"
     assert format_size(1536) == "1.5 KiB"
-    assert human_duration(3725) == "1h02m"
-    assert human_duration(None) == "-"
     assert parse_size("2MB") == 2 * 1024 * 1024
     assert parse_size("500k") == 500 * 1024
     assert parse_size("0") == 0

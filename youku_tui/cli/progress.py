@@ -39,7 +39,7 @@ from youku_tui.engine.ids import short_id
 from youku_tui.engine.states import UploadState
 from youku_tui.textsafe import json_safe
 from youku_tui.textwidth import cells, fit, printable
-from youku_tui.units import format_size, format_speed
+from youku_tui.units import format_duration, format_size, format_speed
 
 if TYPE_CHECKING:
     from youku_tui.engine.manager import UploadSnapshot
@@ -83,14 +83,6 @@ class JsonLines:
                 self._broken = True
 
 
-def human_eta(seconds: float) -> str:
-    """``0:42``, ``12:05``, ``1:02:03``: what ``rclone`` and ``curl`` users read at a glance."""
-    seconds = int(seconds + 0.5)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 @dataclass
 class Row:
     """What the board knows of one upload."""
@@ -114,7 +106,7 @@ class Row:
     def eta(self) -> str:
         if self.speed <= 0 or self.size <= self.done:
             return ""
-        return "ETA " + human_eta((self.size - self.done - self.in_flight) / self.speed)
+        return "ETA " + format_duration((self.size - self.done - self.in_flight) / self.speed)
 
 
 def bar(row: Row, width: int) -> str:

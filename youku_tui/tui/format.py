@@ -1,4 +1,4 @@
-"""Small text formatters shared by the widgets (durations, bars; sizes are youku_tui.units')."""
+"""Progress bars for the widgets (sizes and durations are youku_tui.units', shared with the CLI)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,6 @@ from dataclasses import dataclass
 
 _BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 IN_FLIGHT_SHADE = "░"  # sent, not yet confirmed: readable as "not done" without colour
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return "-"
-    seconds = int(seconds + 0.5)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 @dataclass(frozen=True, slots=True)

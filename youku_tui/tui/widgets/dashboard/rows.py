@@ -7,8 +7,7 @@ from pathlib import Path
 
 from youku_tui.engine.manager import UploadSnapshot
 from youku_tui.engine.states import UploadState
-from youku_tui.tui.format import human_duration
-from youku_tui.units import format_speed
+from youku_tui.units import format_duration, format_speed
 
 WAITING_FOR_CAP = "for the bandwidth cap"  # after "waiting" in the state column
 
@@ -68,7 +67,7 @@ def build_row(snap: UploadSnapshot, speed: float, phase: str = "") -> UploadRow:
         fraction=fraction,
         in_flight=in_flight,
         speed=format_speed(speed, short=True) if active else "-",
-        eta=human_duration(eta),
+        eta=format_duration(eta),
         parts=f"{snap.parts_done}/{snap.parts_total}" if snap.parts_total and keeps else "-",
         retries=snap.retries,
         error=error,
