@@ -22,14 +22,41 @@ Conventions:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from youku_tui.config import Credentials, EngineSettings
-from youku_tui.engine.events import EventSink
+from youku_tui.engine.events import EngineEvent, EventSink
 from youku_tui.engine.manager import CheckpointProblem, UploadSnapshot
 from youku_tui.metadata import VideoMetadata
+
+log = logging.getLogger(__name__)
+
+
+class Subscribers:
+    """The views subscribed to an owner's events; called with an event, it gives it to each.
+
+    One view's bug is logged and never keeps the event from the others (or from the engine).
+    """
+
+    def __init__(self) -> None:
+        self._sinks: list[EventSink] = []
+
+    def add(self, sink: EventSink) -> None:
+        self._sinks.append(sink)
+
+    def remove(self, sink: EventSink) -> None:
+        if sink in self._sinks:
+            self._sinks.remove(sink)
+
+    def __call__(self, event: EngineEvent) -> None:
+        for sink in list(self._sinks):  # a view may leave while it is being told
+            try:
+                sink(event)
+            except Exception:
+                log.exception("subscriber %r failed on %s", sink, event.kind)
 
 
 @dataclass(frozen=True, slots=True)

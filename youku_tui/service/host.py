@@ -21,7 +21,7 @@ import tomli_w
 
 from youku_tui.config import Credentials, EngineSettings
 from youku_tui.engine.checkpoint import SETTINGS_NAME
-from youku_tui.engine.events import EngineEvent, EventSink, UploadLog
+from youku_tui.engine.events import EventSink, UploadLog
 from youku_tui.engine.ids import matching_ids, resolve_id
 from youku_tui.engine.manager import CheckpointProblem, UploadEngine, UploadSnapshot
 from youku_tui.engine.owner import OwnerLock
@@ -29,7 +29,7 @@ from youku_tui.errors import UnknownUploadError, YoukuTuiError
 from youku_tui.fsutil import atomic_write
 from youku_tui.metadata import VideoMetadata
 from youku_tui.runtime import Runtime
-from youku_tui.service.control import OwnerInfo
+from youku_tui.service.control import OwnerInfo, Subscribers
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class EngineHost:
         self._folder = rt.checkpoint_dir
         self._sandbox = sandbox
         self._in_service = in_service
-        self._subscribers: list[EventSink] = []
+        self._subscribers = Subscribers()
         self._lock = OwnerLock.acquire(
             self._folder, role=role or ("service" if in_service else "youku-tui, in-process")
         )
@@ -99,7 +99,7 @@ class EngineHost:
             self._live = load_live_limits(self._folder)
             settings = apply_live_limits(rt.config.engine, self._live)
             self._engine = UploadEngine(
-                rt.client, self._folder, settings, self._fan_out, owner=self._lock
+                rt.client, self._folder, settings, self._subscribers, owner=self._lock
             )
         except BaseException:
             self._lock.release()
@@ -142,11 +142,10 @@ class EngineHost:
         return True  # the engine is in this process
 
     def subscribe(self, sink: EventSink) -> None:
-        self._subscribers.append(sink)
+        self._subscribers.add(sink)
 
     def unsubscribe(self, sink: EventSink) -> None:
-        if sink in self._subscribers:
-            self._subscribers.remove(sink)
+        self._subscribers.remove(sink)
 
     def snapshots(self) -> list[UploadSnapshot]:
         return self._engine.snapshots()
@@ -249,11 +248,4 @@ class EngineHost:
             self._report(str(exc), resolved)
 
     def _report(self, message: str, upload_id: str = "") -> None:
-        self._fan_out(UploadLog(upload_id=upload_id, level="error", message=message))
-
-    def _fan_out(self, event: EngineEvent) -> None:
-        for sink in list(self._subscribers):
-            try:
-                sink(event)
-            except Exception:  # one view's bug must not starve the others or the engine
-                log.exception("subscriber %r failed on %s", sink, event.kind)
+        self._subscribers(UploadLog(upload_id=upload_id, level="error", message=message))

@@ -39,7 +39,7 @@ from youku_tui.engine.states import UploadState
 from youku_tui.errors import FieldProblem, MetadataError, ServiceError, YoukuTuiError
 from youku_tui.metadata import VideoMetadata
 from youku_tui.service import protocol
-from youku_tui.service.control import OwnerInfo
+from youku_tui.service.control import OwnerInfo, Subscribers
 from youku_tui.service.server import MAX_SOCKET_PATH
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class RemoteControl:
         self._reader = reader
         self._writer = writer
         self._owner = protocol.owner_from_dict(hello)
-        self._subscribers: list[EventSink] = []
+        self._subscribers = Subscribers()
         self._uploads: dict[str, UploadSnapshot] = {}
         self._limits = EngineSettings()
         self._login_blocked = False
@@ -137,11 +137,10 @@ class RemoteControl:
         await self._lost.wait()
 
     def subscribe(self, sink: EventSink) -> None:
-        self._subscribers.append(sink)
+        self._subscribers.add(sink)
 
     def unsubscribe(self, sink: EventSink) -> None:
-        if sink in self._subscribers:
-            self._subscribers.remove(sink)
+        self._subscribers.remove(sink)
 
     def snapshots(self) -> list[UploadSnapshot]:
         return sorted(self._uploads.values(), key=lambda s: s.position)
@@ -248,7 +247,7 @@ class RemoteControl:
             return
         exc = future.exception()
         if exc is not None:
-            self._deliver(UploadLog(level="error", message=str(exc)))
+            self._subscribers(UploadLog(level="error", message=str(exc)))
 
     # --- the stream from the service ------------------------------------------------------
 
@@ -274,7 +273,7 @@ class RemoteControl:
         self._waiting.clear()
         if not self._closed:
             flag = " --sandbox" if self._owner.sandbox else ""
-            self._deliver(
+            self._subscribers(
                 UploadLog(
                     level="error",
                     message=f"lost the service (pid {self._owner.pid}); its uploads are saved "
@@ -292,7 +291,7 @@ class RemoteControl:
                 log.warning("ignoring an event this version does not know: %.200s", body)
                 return
             self._apply(event)
-            self._deliver(event)
+            self._subscribers(event)
         elif kind == "reply":
             future = self._waiting.pop(int(message.get("id", 0)), None)
             if future is None or future.done():
@@ -307,13 +306,6 @@ class RemoteControl:
             self._apply_snapshot(message)
         elif kind == "error":
             log.warning("the service said: %s", message.get("message"))
-
-    def _deliver(self, event: EngineEvent) -> None:
-        for sink in list(self._subscribers):
-            try:
-                sink(event)
-            except Exception:  # a view's bug must not stop the stream
-                log.exception("subscriber failed on %s", event.kind)
 
     # --- the mirror -------------------------------------------------------------------------
 
