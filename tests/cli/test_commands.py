@@ -211,6 +211,16 @@ def test_board_fits_80_columns_in_cells_with_speed_and_eta() -> None:
     assert "[###=------]" in cjk  # confirmed, then the lighter in-flight segment
 
 
+def test_a_cancelled_row_keeps_no_bar() -> None:
+    board = TerminalBoard(io.StringIO(), tty=True, width=80)
+    _uploading(board, "a", "gone", 30 * 1024 * 1024, 0.0)
+    assert "[###" in board.lines()[0]
+    board(StateChanged(upload_id="a", old=UploadState.UPLOADING, new=UploadState.CANCELLED))
+    [line] = board.lines()
+    assert "#" not in line and "=" not in line
+    assert line.rstrip().endswith("[----------] cancelled")
+
+
 def test_a_row_waiting_for_its_share_of_the_cap_says_so_when_the_engine_does() -> None:
     board = TerminalBoard(io.StringIO(), tty=True, width=80)
     _uploading(board, "a", "first", 10 * 1024 * 1024, 3 * 1024 * 1024)

@@ -114,6 +114,8 @@ def bar(row: Row, width: int) -> str:
     inner = max(1, width - 2)
     if row.state == "done":
         return "[" + "#" * inner + "]"
+    if row.state == "cancelled":
+        return "[" + "-" * inner + "]"  # its parts were aborted with it: nothing kept
     confirmed = int(inner * row.fraction)
     sent = min(
         inner, int(inner * min(1.0, (row.done + row.in_flight) / row.size)) if row.size else 0
