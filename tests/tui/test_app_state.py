@@ -13,13 +13,15 @@ import pytest
 from textual.message import Message
 
 from tests.tui.fake_engine import FakeEngine, sample_snapshots
-from tests.tui.helpers import AppFactory, make_config, wait_for, wait_listing
+from tests.tui.helpers import AppFactory, make_config, painted_dashboard, wait_for, wait_listing
 from youku_tui.config import TuiSettings
 from youku_tui.engine.events import Progress, UploadDone, UploadFailed
+from youku_tui.tui.app import YoukuApp
 from youku_tui.tui.screens.browser import BrowserScreen
 from youku_tui.tui.screens.dashboard import DashboardScreen
 from youku_tui.tui.screens.metadata_form import MetadataFormScreen
 from youku_tui.tui.widgets.browser.file_list import FileList
+from youku_tui.tui.widgets.dashboard.upload_list import UploadList
 
 
 async def test_browser_asks_the_app_for_picks_by_message(
@@ -137,3 +139,28 @@ async def test_done_alert_can_be_turned_off(make_app: AppFactory) -> None:
         assert written == [
             "\a\x1b]777;notify;youku-tui: 1 failed;drone-over-the-lake-at-sunset-4k\x1b\\"
         ]
+
+
+async def test_a_tick_while_the_app_shuts_down_paints_nothing(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine the paint timer fired while quitting took the dashboard's widgets
+    away: NoMatches for UploadList / HeaderStats ended the e2e tests. The tick as it happens
+    then: the dashboard's widgets gone, the screen itself not yet unmounted, events to show."""
+    ticked: list[bool] = []
+    unmount = DashboardScreen.on_unmount
+
+    def tick_first(screen: DashboardScreen) -> None:
+        app = screen.app
+        assert isinstance(app, YoukuApp)
+        assert not screen.query(UploadList)  # the moment: its widgets are taken away
+        app.bridge.sink(UploadDone(upload_id="u3", video_id="XNDONE"))
+        app.tick()
+        ticked.append(True)
+        unmount(screen)
+
+    monkeypatch.setattr(DashboardScreen, "on_unmount", tick_first)
+    app = make_app(live=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await painted_dashboard(pilot)
+    assert ticked == [True]
