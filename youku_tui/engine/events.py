@@ -66,7 +66,7 @@ class Progress(EngineEvent):
     done: int
     total: int
     in_flight: int = 0
-    speed: float = 0.0  # bytes per second, smoothed
+    speed: float = 0.0  # bytes per second over the last seconds (engine/speed.py)
     parts_done: int = 0
     parts_total: int = 0
     # Uploading, but every byte waits while the bandwidth cap serves uploads earlier in the

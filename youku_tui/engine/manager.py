@@ -19,7 +19,7 @@ import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from youku_tui.api.client import YoukuClient
@@ -54,6 +54,7 @@ from youku_tui.engine.oss_access import OssAccess, verifying
 from youku_tui.engine.owner import OwnerLock
 from youku_tui.engine.parts import plan_parts
 from youku_tui.engine.snapshot import UploadSnapshot as UploadSnapshot  # noqa: PLC0414 - re-exported
+from youku_tui.engine.speed import SpeedMeter
 from youku_tui.engine.states import ACTIVE_STATES, FailureKind, UploadState, transition
 from youku_tui.errors import (
     CheckpointError,
@@ -67,7 +68,6 @@ log = logging.getLogger(__name__)
 
 S = UploadState
 TICK = 0.25  # seconds between progress reports (<= 4 Hz per upload)
-SPEED_SMOOTHING = 0.3  # weight of the newest sample in the speed average
 SPARE_THREADS = 8  # beside one per part in flight: hashing, ListParts, Complete...
 
 
@@ -84,9 +84,16 @@ class _ProgressMark:
     phase: str = ""
     done: int = -1
     in_flight: int = 0
-    stamp: float = 0.0
     speed: float = 0.0
     waiting: bool = False
+    meter: SpeedMeter = field(default_factory=SpeedMeter)
+
+
+def _speed_is_news(shown: float, now: float) -> bool:
+    """A speed worth an event with no byte moved: a stall, or a drift past 5 %."""
+    if shown == now:
+        return False
+    return now == 0 or abs(now - shown) > 0.05 * shown
 
 
 def check_new_upload(path: Path, metadata: VideoMetadata) -> FileIdentity:
@@ -611,24 +618,21 @@ class UploadEngine:
                 phase, done = "uploading", job.bytes_done
                 in_flight = job.bytes_in_flight
             else:
+                if (idle := self._marks.get(upload_id)) is not None:
+                    idle.meter.reset()  # a pause is not slowness: measure afresh after it
                 continue
             mark = self._marks.setdefault(upload_id, _ProgressMark())
             waiting = job.waiting_for_bandwidth  # a change is news even with no byte moved
+            if mark.phase != phase:
+                mark.meter.reset()
+            # The speed is of bytes sent (confirmed or not): confirmations come a whole part
+            # at a time and would make it jump.
+            mark.meter.sample(now, done + in_flight)
+            speed = round(mark.meter.speed(now), 1)
             same = (mark.phase, mark.done, mark.in_flight, mark.waiting)
-            if same == (phase, done, in_flight, waiting):
-                if mark.speed and now - mark.stamp > 1.0:
-                    mark.speed = 0.0  # stalled: say so once
-                else:
-                    continue
-            elif mark.phase == phase and now > mark.stamp:
-                # The speed is of bytes sent (confirmed or not): confirmations come a whole
-                # part at a time and would make it jump.
-                sent = done + in_flight - mark.done - mark.in_flight
-                sample = max(0, sent) / (now - mark.stamp)
-                mark.speed = SPEED_SMOOTHING * sample + (1 - SPEED_SMOOTHING) * mark.speed
-            else:
-                mark.speed = 0.0
-            mark.phase, mark.done, mark.in_flight, mark.stamp = phase, done, in_flight, now
+            if same == (phase, done, in_flight, waiting) and not _speed_is_news(mark.speed, speed):
+                continue
+            mark.phase, mark.done, mark.in_flight, mark.speed = phase, done, in_flight, speed
             mark.waiting = waiting
             self._emit(
                 Progress(
@@ -637,7 +641,7 @@ class UploadEngine:
                     done=done,
                     in_flight=in_flight,
                     total=job.cp.size,
-                    speed=round(mark.speed, 1),
+                    speed=speed,
                     parts_done=len(job.cp.parts),
                     parts_total=job.parts_total,
                     waiting_for_bandwidth=waiting,

@@ -32,6 +32,6 @@ class UploadSnapshot:
     last_error_code: str = ""
     video_id: str = ""
     position: int = 0  # order in the queue
-    speed: float = 0.0  # bytes per second, smoothed (hashing or uploading)
+    speed: float = 0.0  # bytes per second over the last seconds (hashing or uploading)
     md5: str = ""
     needs_password: bool = False  # a retry must bring the watch password (never stored)
