@@ -90,10 +90,10 @@ class _ProgressMark:
 
 
 def _speed_is_news(shown: float, now: float) -> bool:
-    """A speed worth an event with no byte moved: a stall, or a drift past 5 %."""
+    """A speed worth an event with no byte moved: a stall, or a drift past a quarter."""
     if shown == now:
         return False
-    return now == 0 or abs(now - shown) > 0.05 * shown
+    return now == 0 or abs(now - shown) > 0.25 * shown
 
 
 def check_new_upload(path: Path, metadata: VideoMetadata) -> FileIdentity:
