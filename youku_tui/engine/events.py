@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
+from youku_tui.config import EngineSettings
 from youku_tui.engine.states import FailureKind, UploadState
 
 
@@ -136,6 +137,15 @@ class LimitsChanged(EngineEvent):
     max_uploads: int
     max_parts: int
     bandwidth: int  # bytes per second, 0 = unlimited
+
+    def applied_to(self, settings: EngineSettings) -> EngineSettings:
+        """``settings`` as the owner now runs them (what a view mirrors)."""
+        return replace(
+            settings,
+            max_uploads=self.max_uploads,
+            max_parts=self.max_parts,
+            bandwidth=self.bandwidth,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -336,12 +336,7 @@ class RemoteControl:
                 if upload_id in uploads:
                     uploads[upload_id] = replace(uploads[upload_id], position=index)
         elif isinstance(event, LimitsChanged):
-            self._limits = replace(
-                self._limits,
-                max_uploads=event.max_uploads,
-                max_parts=event.max_parts,
-                bandwidth=event.bandwidth,
-            )
+            self._limits = event.applied_to(self._limits)
         elif current is None:
             return
         elif isinstance(event, StateChanged):

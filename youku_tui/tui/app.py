@@ -395,12 +395,7 @@ class YoukuApp(App[str]):
         done: list[UploadDone] = []
         for event in events:
             if isinstance(event, LimitsChanged):
-                self.limits = replace(
-                    self.limits,
-                    max_uploads=event.max_uploads,
-                    max_parts=event.max_parts,
-                    bandwidth=event.bandwidth,
-                )
+                self.limits = event.applied_to(self.limits)
             elif isinstance(event, UploadFailed):
                 if event.failure is FailureKind.NEEDS_LOGIN:
                     login_lost = True
